@@ -1,0 +1,180 @@
+//! `radix query`: one case.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use radix::diagnosis::{self, Diagnosis};
+use radix::evidence::Evidence;
+use radix::network::Network;
+use radix::triage::{Triage, TriageLevel};
+
+use super::{EXIT_ERROR, EvidenceArgs};
+
+#[derive(Args)]
+pub struct QueryArgs {
+    /// The model file (e.g. models/hip_leg_pain.toml).
+    model: PathBuf,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
+    /// Also show the posterior of this variable (repeatable; all are in --json).
+    #[arg(long = "show", value_name = "VAR")]
+    show: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &QueryArgs) -> Result<i32, String> {
+    let net = super::load(&args.model)?;
+    let evidence = args.evidence.parse(&net)?;
+    let shown: Vec<usize> = args
+        .show
+        .iter()
+        .map(|name| net.lookup(name).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let model = args.model.display().to_string();
+    match diagnosis::diagnose(&net, &evidence) {
+        Ok(d) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&d.to_json(&net, &evidence, &model))
+                        .expect("JSON")
+                );
+            } else {
+                print_text(&net, &evidence, &d, &shown);
+            }
+            Ok(0)
+        }
+        Err(failure) => {
+            // The triage needs no probabilities: report it before the error, always.
+            if args.json {
+                let out = serde_json::json!({
+                    "model": model,
+                    "disclaimer": radix::DISCLAIMER,
+                    "evidence": diagnosis::evidence_json(&net, &evidence),
+                    "triage": diagnosis::triage_json(&net, &failure.triage),
+                    "error": failure.error.to_string(),
+                });
+                println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+            } else {
+                print_header(&net);
+                print_triage(&net, &failure.triage);
+            }
+            eprintln!("error: {}", failure.error);
+            Ok(EXIT_ERROR)
+        }
+    }
+}
+
+fn print_header(net: &Network) {
+    let info = net.info();
+    let title = info.title.as_deref().unwrap_or(&info.name);
+    match &info.version {
+        Some(v) => println!("radix · {title} ({} {v})", info.name),
+        None => println!("radix · {title}"),
+    }
+    println!("{}", radix::DISCLAIMER);
+    println!();
+}
+
+fn print_triage(net: &Network, triage: &Triage) {
+    let banner = match triage.level {
+        TriageLevel::Emergency => "EMERGENCY",
+        TriageLevel::Urgent => "URGENT",
+        TriageLevel::Routine => "routine",
+    };
+    println!("TRIAGE: {banner}");
+    if triage.fired.is_empty() {
+        println!("  no red-flag rule fired");
+    }
+    for f in &triage.fired {
+        let by: Vec<&str> = f
+            .triggered_by
+            .iter()
+            .map(|&v| net.variable(v).id())
+            .collect();
+        println!(
+            "  !! {} [{}]: {}",
+            f.level.as_str().to_uppercase(),
+            f.id,
+            f.message
+        );
+        println!("     triggered by: {}", by.join(", "));
+    }
+    println!();
+}
+
+fn bar(p: f64, width: usize) -> String {
+    let filled = (p.clamp(0.0, 1.0) * width as f64).round() as usize;
+    format!("{}{}", "█".repeat(filled), "·".repeat(width - filled))
+}
+
+fn print_text(net: &Network, evidence: &Evidence, d: &Diagnosis, shown: &[usize]) {
+    print_header(net);
+    print_triage(net, &d.triage);
+    if evidence.is_empty() {
+        println!("Evidence: none (prior probabilities)");
+    } else {
+        let items: Vec<String> = evidence
+            .iter()
+            .map(|(v, _)| {
+                let what = evidence.describe(net, v).unwrap_or_default();
+                let id = net.variable(v).id();
+                if let Some(state) = what.strip_prefix("!=") {
+                    format!("{id}!={state}")
+                } else if matches!(
+                    evidence.get(v),
+                    Some(radix::evidence::Observation::Likelihood(_))
+                ) {
+                    format!("{id}~[{what}]")
+                } else {
+                    format!("{id}={what}")
+                }
+            })
+            .collect();
+        println!("Evidence: {}", items.join(", "));
+    }
+    println!();
+    println!("Origins, ranked (posterior probability the origin is present):");
+    let width = d
+        .origins
+        .iter()
+        .map(|o| net.variable(o.variable).label().chars().count())
+        .max()
+        .unwrap_or(10);
+    for (i, o) in d.origins.iter().enumerate() {
+        let var = net.variable(o.variable);
+        let mark = match &o.overridden_by {
+            Some(rule) => format!("  << red flag: {rule}"),
+            None => String::new(),
+        };
+        println!(
+            "  {:>2}. {:<width$}  {:>7.2}%  {}  {}{mark}",
+            i + 1,
+            var.label(),
+            o.probability * 100.0,
+            bar(o.probability, 24),
+            var.id(),
+        );
+    }
+    for &v in shown {
+        let var = net.variable(v);
+        println!();
+        match d.posteriors.marginal(v) {
+            Some(p) => {
+                println!("{} ({}):", var.label(), var.id());
+                for (s, x) in var.states().iter().zip(p) {
+                    println!("  {s:<16} {:>7.2}%  {}", x * 100.0, bar(*x, 24));
+                }
+            }
+            None => println!("{} ({}): observed", var.label(), var.id()),
+        }
+    }
+    println!();
+    println!(
+        "P(evidence) = {:.4e}  (log10 = {:.4})",
+        d.posteriors.p_evidence(),
+        d.posteriors.log10_p_evidence()
+    );
+}

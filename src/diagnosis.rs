@@ -1,0 +1,179 @@
+//! One case's answer: the triage, the origins ranked, every posterior, P(evidence).
+//!
+//! This is where the two halves of radix meet: the probability engine ranks the origins, and
+//! the triage rules override the ranking. An origin named by a fired rule is listed first,
+//! marked with the rule, whatever its probability; the triage is reported even when the
+//! evidence is impossible under the model and no probability can be computed.
+
+use serde_json::{Map, Value, json};
+
+use crate::evidence::{Evidence, Observation};
+use crate::factor::VarId;
+use crate::inference::{InferenceError, Posteriors, VariableElimination};
+use crate::network::{Network, Role};
+use crate::triage::{self, Triage, TriageLevel};
+
+/// An origin in the differential.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankedOrigin {
+    /// The origin variable.
+    pub variable: VarId,
+    /// Its posterior probability of being present (of its positive state).
+    pub probability: f64,
+    /// The fired rule that put it first, if any.
+    pub overridden_by: Option<String>,
+}
+
+/// The answer for one case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosis {
+    /// The triage (the level and the fired rules).
+    pub triage: Triage,
+    /// The origins, overridden ones first, then by probability, highest first.
+    pub origins: Vec<RankedOrigin>,
+    /// The posterior of every unobserved variable, and P(evidence).
+    pub posteriors: Posteriors,
+}
+
+/// A case whose probabilities cannot be computed; its triage still stands.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
+pub struct DiagnosisError {
+    /// The triage, which needs no probabilities.
+    pub triage: Triage,
+    /// Why inference failed.
+    pub error: InferenceError,
+}
+
+/// Diagnoses a case with the default engine.
+pub fn diagnose(network: &Network, evidence: &Evidence) -> Result<Diagnosis, DiagnosisError> {
+    diagnose_with(&VariableElimination::new(network), evidence)
+}
+
+/// Diagnoses a case with a configured engine.
+pub fn diagnose_with(
+    engine: &VariableElimination<'_>,
+    evidence: &Evidence,
+) -> Result<Diagnosis, DiagnosisError> {
+    let network = engine.network();
+    let triage = triage::assess(network, evidence);
+    let targets: Vec<VarId> = (0..network.len())
+        .filter(|&v| !evidence.contains(v))
+        .collect();
+    let posteriors = match engine.posteriors(evidence, &targets) {
+        Ok(p) => p,
+        Err(error) => return Err(DiagnosisError { triage, error }),
+    };
+    let mut origins: Vec<RankedOrigin> = network
+        .with_role(Role::Origin)
+        .map(|v| {
+            let var = network.variable(v);
+            let probability = match posteriors.marginal(v) {
+                Some(p) => p[var.positive_state()],
+                // An observed origin: its evidence decides.
+                None => {
+                    let w = evidence.weights(v, var.cardinality()).expect("observed");
+                    w[var.positive_state()] / w.iter().sum::<f64>()
+                }
+            };
+            RankedOrigin {
+                variable: v,
+                probability,
+                overridden_by: triage.override_for(v).map(|f| f.id.clone()),
+            }
+        })
+        .collect();
+    // Overridden origins first, in the order of the rules that named them (most severe
+    // first); the rest by probability, ties by file order.
+    let rank = |o: &RankedOrigin| -> usize {
+        triage
+            .fired
+            .iter()
+            .position(|f| f.names.contains(&o.variable))
+            .unwrap_or(usize::MAX)
+    };
+    origins.sort_by(|a, b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then(b.probability.total_cmp(&a.probability))
+            .then(a.variable.cmp(&b.variable))
+    });
+    Ok(Diagnosis {
+        triage,
+        origins,
+        posteriors,
+    })
+}
+
+/// The evidence as JSON: `{var: state}` for hard evidence, `{var: {"not": state}}` for negative
+/// evidence, `{var: {"likelihood": [w...]}}` for soft evidence.
+pub fn evidence_json(network: &Network, evidence: &Evidence) -> Value {
+    let mut map = Map::new();
+    for (v, obs) in evidence.iter() {
+        let var = network.variable(v);
+        let value = match obs {
+            Observation::Is(s) => json!(var.states()[*s]),
+            Observation::IsNot(s) => json!({ "not": var.states()[*s] }),
+            Observation::Likelihood(w) => json!({ "likelihood": w }),
+        };
+        map.insert(var.id().to_string(), value);
+    }
+    Value::Object(map)
+}
+
+/// The triage as JSON: `{"level", "overrides": [{"id", "level", "message", "triggered_by"}]}`.
+pub fn triage_json(network: &Network, triage: &Triage) -> Value {
+    json!({
+        "level": triage.level.as_str(),
+        "overrides": triage.fired.iter().map(|f| json!({
+            "id": f.id,
+            "level": f.level.as_str(),
+            "message": f.message,
+            "triggered_by": f.triggered_by.iter().map(|&v| network.variable(v).id()).collect::<Vec<_>>(),
+            "names": f.names.iter().map(|&v| network.variable(v).id()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+impl Diagnosis {
+    /// The documented JSON object of `radix query --json`.
+    pub fn to_json(&self, network: &Network, evidence: &Evidence, model: &str) -> Value {
+        let mut posteriors = Map::new();
+        for (v, p) in &self.posteriors.marginals {
+            let var = network.variable(*v);
+            let states: Map<String, Value> = var
+                .states()
+                .iter()
+                .zip(p)
+                .map(|(s, x)| (s.clone(), json!(x)))
+                .collect();
+            posteriors.insert(var.id().to_string(), Value::Object(states));
+        }
+        json!({
+            "model": model,
+            "disclaimer": crate::DISCLAIMER,
+            "evidence": evidence_json(network, evidence),
+            "p_evidence": self.posteriors.p_evidence(),
+            "log10_p_evidence": self.posteriors.log10_p_evidence(),
+            "triage": triage_json(network, &self.triage),
+            "origins": self.origins.iter().map(|o| {
+                let var = network.variable(o.variable);
+                let mut obj = json!({
+                    "id": var.id(),
+                    "label": var.label(),
+                    "probability": o.probability,
+                });
+                if let Some(rule) = &o.overridden_by {
+                    obj["override"] = json!(rule);
+                }
+                obj
+            }).collect::<Vec<_>>(),
+            "posteriors": posteriors,
+        })
+    }
+
+    /// The triage level.
+    pub fn level(&self) -> TriageLevel {
+        self.triage.level
+    }
+}

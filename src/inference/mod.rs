@@ -1,0 +1,67 @@
+//! Exact inference: posteriors and the probability of the evidence.
+//!
+//! [`VariableElimination`] takes a validated [`Network`](crate::network::Network) and
+//! [`Evidence`](crate::evidence::Evidence) and returns exact posteriors. It prunes barren and
+//! d-separated variables per query ([`relevance`]), orders eliminations with a greedy
+//! heuristic ([`order`]) and rescales every intermediate table, keeping the logarithm of the
+//! scale, so that P(evidence) is exact in relative terms even when it is 1e-300.
+
+pub mod order;
+pub mod relevance;
+mod ve;
+
+pub use order::{EliminationPlan, Heuristic};
+pub use ve::VariableElimination;
+
+use crate::factor::VarId;
+
+/// Why a query has no answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InferenceError {
+    /// The evidence has probability zero under the model.
+    #[error("the evidence is impossible under the model (P(evidence) = 0): {} cannot all hold together; check for a data-entry error, or give the model a nonzero leak for these findings", conflict.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))]
+    ImpossibleEvidence {
+        /// A smallest set of observations that is impossible on its own, as `var=state`
+        /// (or `var!=state`, `var=w1,w2`).
+        conflict: Vec<String>,
+    },
+    /// The elimination would build a table larger than allowed.
+    #[error(
+        "exact inference would build a table of {entries:.3e} entries ({gib:.1} GiB), above the limit of {limit:.3e}; raise --max-table-entries if the machine has the memory"
+    )]
+    TooLarge {
+        /// The largest table the plan would build.
+        entries: f64,
+        /// Its size in GiB.
+        gib: f64,
+        /// The configured limit.
+        limit: f64,
+    },
+}
+
+/// Posterior marginals and the probability of the evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posteriors {
+    /// ln P(evidence).
+    pub ln_p_evidence: f64,
+    /// The posterior distribution of each requested variable, in request order.
+    pub marginals: Vec<(VarId, Vec<f64>)>,
+}
+
+impl Posteriors {
+    /// P(evidence) (may underflow to 0 for very unlikely evidence; see [`Self::log10_p_evidence`]).
+    pub fn p_evidence(&self) -> f64 {
+        self.ln_p_evidence.exp()
+    }
+    /// log10 P(evidence).
+    pub fn log10_p_evidence(&self) -> f64 {
+        self.ln_p_evidence / std::f64::consts::LN_10
+    }
+    /// The posterior of one variable, if it was requested.
+    pub fn marginal(&self, var: VarId) -> Option<&[f64]> {
+        self.marginals
+            .iter()
+            .find(|(v, _)| *v == var)
+            .map(|(_, p)| p.as_slice())
+    }
+}
