@@ -292,7 +292,7 @@ mod tests {
         let g = Factor::unary(5, &[1.0, 2.0, 3.0]);
         let h = f.product(&g);
         assert_eq!(h.cardinalities(), &[2, 3]);
-        assert_abs_diff_eq!(h.get(&[1, 2]), 2.4);
+        assert_abs_diff_eq!(h.get(&[1, 2]), 2.4, epsilon = 1e-15);
         assert_eq!(Factor::unit().product(&f), f);
     }
 

@@ -132,7 +132,7 @@ pub fn assess(network: &Network, evidence: &Evidence) -> Triage {
         }
     }
     // Stable sort keeps file order within a level.
-    fired.sort_by(|a, b| b.level.cmp(&a.level));
+    fired.sort_by_key(|f| std::cmp::Reverse(f.level));
     Triage {
         level: fired.first().map_or(TriageLevel::Routine, |f| f.level),
         fired,

@@ -4,9 +4,9 @@
 mod common;
 
 use approx::assert_abs_diff_eq;
+use radix::inference::{Heuristic, InferenceError, VariableElimination};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use radix::inference::{Heuristic, InferenceError, VariableElimination};
 
 #[test]
 fn posteriors_and_evidence_probability_match_enumeration() {
@@ -18,8 +18,12 @@ fn posteriors_and_evidence_probability_match_enumeration() {
         let net = common::random_network(&mut rng, n);
         let evidence = common::random_evidence(&mut rng, &net);
         let (pe, marginals) = common::brute_force(&net, &evidence);
-        let heuristic = [Heuristic::MinFill, Heuristic::WeightedMinFill, Heuristic::MinWeight, Heuristic::MinDegree]
-            [case % 4];
+        let heuristic = [
+            Heuristic::MinFill,
+            Heuristic::WeightedMinFill,
+            Heuristic::MinWeight,
+            Heuristic::MinDegree,
+        ][case % 4];
         let ve = VariableElimination::new(&net).with_heuristic(heuristic);
         let targets: Vec<usize> = (0..net.len()).collect();
         match (marginals, ve.posteriors(&evidence, &targets)) {
@@ -39,14 +43,20 @@ fn posteriors_and_evidence_probability_match_enumeration() {
                 checked += 1;
             }
             (None, Err(InferenceError::ImpossibleEvidence { conflict })) => {
-                assert!(!conflict.is_empty(), "case {case}: an impossible set names its findings");
+                assert!(
+                    !conflict.is_empty(),
+                    "case {case}: an impossible set names its findings"
+                );
                 impossible += 1;
             }
             (expected, got) => panic!("case {case}: enumeration {expected:?} but engine {got:?}"),
         }
     }
     assert!(checked > 300, "only {checked} possible cases");
-    assert!(impossible > 0, "the generator should produce some impossible evidence");
+    assert!(
+        impossible > 0,
+        "the generator should produce some impossible evidence"
+    );
 }
 
 #[test]
@@ -63,7 +73,9 @@ fn joint_posteriors_match_enumeration() {
         }
         let a = rng.gen_range(0..n);
         let b = (a + 1 + rng.gen_range(0..n - 1)) % n;
-        let f = VariableElimination::new(&net).joint(&evidence, &[a, b]).unwrap();
+        let f = VariableElimination::new(&net)
+            .joint(&evidence, &[a, b])
+            .unwrap();
         let cards = net.cardinalities();
         for sa in 0..cards[a] {
             for sb in 0..cards[b] {
@@ -97,16 +109,26 @@ fn reported_conflicts_are_impossible_and_minimal() {
         let mut core = evidence.clone();
         for (v, _) in evidence.iter() {
             let id = net.variable(v).id();
-            if !conflict.iter().any(|c| c.starts_with(&format!("{id}=")) || c.starts_with(&format!("{id}!="))) {
+            if !conflict
+                .iter()
+                .any(|c| c.starts_with(&format!("{id}=")) || c.starts_with(&format!("{id}!=")))
+            {
                 core.remove(v);
             }
         }
         assert_eq!(core.len(), conflict.len());
-        assert_eq!(common::brute_force(&net, &core).0, 0.0, "the conflict is impossible");
+        assert_eq!(
+            common::brute_force(&net, &core).0,
+            0.0,
+            "the conflict is impossible"
+        );
         for (v, _) in core.iter() {
             let mut smaller = core.clone();
             smaller.remove(v);
-            assert!(common::brute_force(&net, &smaller).0 > 0.0, "the conflict is minimal");
+            assert!(
+                common::brute_force(&net, &smaller).0 > 0.0,
+                "the conflict is minimal"
+            );
         }
         if seen >= 40 {
             break;

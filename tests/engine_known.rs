@@ -11,7 +11,9 @@ fn asia() -> radix::network::Network {
 }
 
 fn posterior_yes(net: &radix::network::Network, e: &Evidence, var: &str) -> f64 {
-    VariableElimination::new(net).posterior(e, net.id_of(var).unwrap()).unwrap()[0]
+    VariableElimination::new(net)
+        .posterior(e, net.id_of(var).unwrap())
+        .unwrap()[0]
 }
 
 #[test]
@@ -33,11 +35,27 @@ fn asia_with_evidence_matches_pyagrum() {
     let net = asia();
     let mut e = Evidence::new();
     e.parse_assignment(&net, "xray=no").unwrap();
-    assert_relative_eq!(posterior_yes(&net, &e, "tub"), 0.0002337840525017839, max_relative = 1e-12);
-    assert_relative_eq!(posterior_yes(&net, &e, "lung"), 0.0012363579699613569, max_relative = 1e-12);
-    assert_relative_eq!(posterior_yes(&net, &e, "smoke"), 0.47672569609089244, max_relative = 1e-12);
+    assert_relative_eq!(
+        posterior_yes(&net, &e, "tub"),
+        0.0002337840525017839,
+        max_relative = 1e-12
+    );
+    assert_relative_eq!(
+        posterior_yes(&net, &e, "lung"),
+        0.0012363579699613569,
+        max_relative = 1e-12
+    );
+    assert_relative_eq!(
+        posterior_yes(&net, &e, "smoke"),
+        0.47672569609089244,
+        max_relative = 1e-12
+    );
     let ln = VariableElimination::new(&net).ln_p_evidence(&e).unwrap();
-    assert_relative_eq!(ln / std::f64::consts::LN_10, -0.05075154762570153, max_relative = 1e-12);
+    assert_relative_eq!(
+        ln / std::f64::consts::LN_10,
+        -0.05075154762570153,
+        max_relative = 1e-12
+    );
 }
 
 #[test]
@@ -57,7 +75,10 @@ fn asia_explaining_away_and_impossible_evidence() {
     bad.parse_assignment(&net, "smoke=yes").unwrap();
     match VariableElimination::new(&net).posteriors(&bad, &[0]) {
         Err(InferenceError::ImpossibleEvidence { conflict }) => {
-            assert_eq!(conflict, vec!["tub=yes".to_string(), "either=no".to_string()]);
+            assert_eq!(
+                conflict,
+                vec!["tub=yes".to_string(), "either=no".to_string()]
+            );
         }
         other => panic!("expected impossible evidence, got {other:?}"),
     }
@@ -71,21 +92,36 @@ fn negative_and_soft_evidence_on_asia() {
     neg.parse_assignment(&net, "xray!=yes").unwrap();
     let mut hard = Evidence::new();
     hard.parse_assignment(&net, "xray=no").unwrap();
-    assert_relative_eq!(posterior_yes(&net, &neg, "tub"), posterior_yes(&net, &hard, "tub"), max_relative = 1e-14);
+    assert_relative_eq!(
+        posterior_yes(&net, &neg, "tub"),
+        posterior_yes(&net, &hard, "tub"),
+        max_relative = 1e-14
+    );
     // A likelihood (1, 0) is hard evidence; (0.5, 0.5) is no evidence.
     let mut soft = Evidence::new();
     let xray = net.id_of("xray").unwrap();
-    soft.observe(&net, xray, Observation::Likelihood(vec![0.5, 0.5])).unwrap();
-    assert_relative_eq!(posterior_yes(&net, &soft, "tub"), 0.0104, max_relative = 1e-12);
+    soft.observe(&net, xray, Observation::Likelihood(vec![0.5, 0.5]))
+        .unwrap();
+    assert_relative_eq!(
+        posterior_yes(&net, &soft, "tub"),
+        0.0104,
+        max_relative = 1e-12
+    );
     // Soft evidence 0.8:0.2 for an X-ray: P(tub) = sum over xray of P(tub, xray) w(xray) / norm.
     let mut soft = Evidence::new();
-    soft.observe(&net, xray, Observation::Likelihood(vec![0.8, 0.2])).unwrap();
+    soft.observe(&net, xray, Observation::Likelihood(vec![0.8, 0.2]))
+        .unwrap();
     let mut xy = Evidence::new();
     xy.parse_assignment(&net, "xray=yes").unwrap();
     let p_x = 0.11029004;
-    let expected = (0.8 * p_x * posterior_yes(&net, &xy, "tub") + 0.2 * (1.0 - p_x) * posterior_yes(&net, &hard, "tub"))
+    let expected = (0.8 * p_x * posterior_yes(&net, &xy, "tub")
+        + 0.2 * (1.0 - p_x) * posterior_yes(&net, &hard, "tub"))
         / (0.8 * p_x + 0.2 * (1.0 - p_x));
-    assert_relative_eq!(posterior_yes(&net, &soft, "tub"), expected, max_relative = 1e-12);
+    assert_relative_eq!(
+        posterior_yes(&net, &soft, "tub"),
+        expected,
+        max_relative = 1e-12
+    );
 }
 
 /// A hidden chain of 600 binary states, each with an observed noisy child: P(evidence) is about
@@ -100,7 +136,11 @@ fn long_chain_keeps_log_evidence_exact() {
         parents,
         rows: rows
             .into_iter()
-            .map(|(w, p)| RowSpec { when: w.into_iter().map(String::from).collect(), p: p.to_vec(), source: None })
+            .map(|(w, p)| RowSpec {
+                when: w.into_iter().map(String::from).collect(),
+                p: p.to_vec(),
+                source: None,
+            })
             .collect(),
         source: Some("test".into()),
     };
@@ -117,7 +157,10 @@ fn long_chain_keeps_log_evidence_exact() {
         b.variable(VariableSpec::new(&x, &x, Role::Other, &yes_no), cpd);
         b.variable(
             VariableSpec::new(&format!("y{i}"), "obs", Role::Finding, &yes_no),
-            table(vec![x.clone()], vec![(vec!["yes"], [0.7, 0.3]), (vec!["no"], [0.1, 0.9])]),
+            table(
+                vec![x.clone()],
+                vec![(vec!["yes"], [0.7, 0.3]), (vec!["no"], [0.1, 0.9])],
+            ),
         );
     }
     let net = b.build().unwrap();
@@ -126,7 +169,8 @@ fn long_chain_keeps_log_evidence_exact() {
     for i in 0..n {
         let yes = (i * 7919) % 3 == 0;
         obs.push(yes);
-        e.parse_assignment(&net, &format!("y{i}={}", if yes { "yes" } else { "no" })).unwrap();
+        e.parse_assignment(&net, &format!("y{i}={}", if yes { "yes" } else { "no" }))
+            .unwrap();
     }
     // Forward algorithm with per-step normalisation.
     let emit = |state: usize, yes: bool| match (state, yes) {
@@ -150,7 +194,10 @@ fn long_chain_keeps_log_evidence_exact() {
     }
     let ve = VariableElimination::new(&net);
     let got = ve.ln_p_evidence(&e).unwrap();
-    assert!(got < -300.0 * std::f64::consts::LN_10 / 2.0, "P(e) is tiny: ln = {got}");
+    assert!(
+        got < -300.0 * std::f64::consts::LN_10 / 2.0,
+        "P(e) is tiny: ln = {got}"
+    );
     assert_relative_eq!(got, ln, max_relative = 1e-12);
     // The last hidden state's posterior is the normalised forward message.
     let last = net.id_of(&format!("x{}", n - 1)).unwrap();

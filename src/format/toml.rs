@@ -24,7 +24,7 @@ use toml::Spanned;
 use super::{LoadError, LoadErrorKind};
 use crate::network::{
     CauseSpec, CpdSpec, Item, ModelInfo, Network, NetworkBuilder, NetworkError, NetworkErrorKind,
-    Role, RowSpec, TriageRuleSpec, VariableSpec,
+    Part, Role, RowSpec, TriageRuleSpec, VariableSpec,
 };
 use crate::triage::TriageLevel;
 
@@ -168,8 +168,8 @@ fn parse(text: &str, path: &Path) -> Result<Network, LoadError> {
             fail(
                 NetworkError {
                     item: item.clone(),
-                    row: None,
-                    kind: NetworkErrorKind::RowKey(message.to_string()),
+                    part: None,
+                    kind: Box::new(NetworkErrorKind::RowKey(message.to_string())),
                 },
                 offset,
             )
@@ -255,8 +255,8 @@ fn table_spec(
         (
             NetworkError {
                 item: item.clone(),
-                row,
-                kind: NetworkErrorKind::RowKey(message),
+                part: row.map(Part::Row),
+                kind: Box::new(NetworkErrorKind::RowKey(message)),
             },
             at,
         )
@@ -343,27 +343,26 @@ fn locate(file: &ModelFile, e: &NetworkError) -> Option<usize> {
     match &e.item {
         Item::Variable(id) => {
             let mut matches = file.variable.iter().filter(|v| &v.get_ref().id == id);
-            let entry = if e.kind == NetworkErrorKind::DuplicateVariable {
+            let entry = if *e.kind == NetworkErrorKind::DuplicateVariable {
                 matches.nth(1)
             } else {
                 matches.next()
             }?;
             let var = entry.get_ref();
-            let row_span = e.row.and_then(|r| match (&var.cpt, &var.noisy_or) {
-                (
-                    Some(CptEntry {
-                        rows: Some(rows), ..
-                    }),
-                    _,
-                ) => rows.get(r).map(|x| x.span().start),
-                (_, Some(nor)) => nor.causes.get(r).map(|x| x.span().start),
+            let row_span = match (e.part, &var.cpt, &var.noisy_or) {
+                (Some(Part::Row(r)), Some(cpt), _) => cpt
+                    .rows
+                    .as_ref()
+                    .and_then(|rows| rows.get(r))
+                    .map(|x| x.span().start),
+                (Some(Part::Cause(c)), _, Some(nor)) => nor.causes.get(c).map(|x| x.span().start),
                 _ => None,
-            });
+            };
             row_span.or(Some(entry.span().start))
         }
         Item::TriageRule(id) => {
             let mut matches = file.triage.iter().filter(|t| &t.get_ref().id == id);
-            let entry = if e.kind == NetworkErrorKind::DuplicateRule {
+            let entry = if *e.kind == NetworkErrorKind::DuplicateRule {
                 matches.nth(1)
             } else {
                 matches.next()

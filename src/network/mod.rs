@@ -20,7 +20,11 @@
 //! );
 //! let net = b.build().unwrap();
 //! assert_eq!(net.len(), 2);
-//! assert_eq!(net.cpd(net.id_of("wet").unwrap()).factor().values(), vec![0.91, 0.09, 0.1, 0.9]);
+//! // P(wet | rain) = 1 - (1 - 0.1)(1 - 0.9); P(wet | no rain) = the leak.
+//! let table = net.cpd(net.id_of("wet").unwrap()).factor().values();
+//! for (got, want) in table.iter().zip([0.91, 0.09, 0.1, 0.9]) {
+//!     assert!((got - want).abs() < 1e-15);
+//! }
 //! ```
 
 pub mod graph;
@@ -494,16 +498,37 @@ impl fmt::Display for Item {
     }
 }
 
+/// A numbered part of an item (0-based, in file order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// A row of a conditional probability table.
+    Row(usize),
+    /// A cause of a noisy-OR.
+    Cause(usize),
+    /// A trigger of a triage rule.
+    Trigger(usize),
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Part::Row(i) => write!(f, "row {}", i + 1),
+            Part::Cause(i) => write!(f, "cause {}", i + 1),
+            Part::Trigger(i) => write!(f, "trigger {}", i + 1),
+        }
+    }
+}
+
 /// A model that cannot be built: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{item}{}: {kind}", row.map(|r| format!(", row {}", r + 1)).unwrap_or_default())]
+#[error("{item}{}: {kind}", part.map(|p| format!(", {p}")).unwrap_or_default())]
 pub struct NetworkError {
     /// The variable or rule at fault.
     pub item: Item,
-    /// The row (0-based, in file order) or cause at fault, if any.
-    pub row: Option<usize>,
-    /// What is wrong.
-    pub kind: NetworkErrorKind,
+    /// The row, cause or trigger at fault, if any.
+    pub part: Option<Part>,
+    /// What is wrong (boxed: errors travel in `Result`s on hot paths).
+    pub kind: Box<NetworkErrorKind>,
 }
 
 /// What is wrong with a model. Each message says what to fix.
@@ -867,7 +892,7 @@ impl NetworkBuilder {
             if row.when.len() != parents.len() {
                 return Err(err(
                     item.clone(),
-                    Some(r),
+                    Some(Part::Row(r)),
                     NetworkErrorKind::RowKey(format!(
                         "names {} parent state(s) but the variable has {} parent(s)",
                         row.when.len(),
@@ -878,7 +903,11 @@ impl NetworkBuilder {
             let mut offset = 0;
             for ((&p, state), &card) in parents.iter().zip(&row.when).zip(&cards) {
                 let s = variables[p].state_index(state).ok_or_else(|| {
-                    err(item.clone(), Some(r), unknown_state(&variables[p], state))
+                    err(
+                        item.clone(),
+                        Some(Part::Row(r)),
+                        unknown_state(&variables[p], state),
+                    )
                 })?;
                 offset = offset * card + s;
             }
@@ -886,27 +915,28 @@ impl NetworkBuilder {
             if slots[offset].is_some() {
                 return Err(err(
                     item.clone(),
-                    Some(r),
+                    Some(Part::Row(r)),
                     NetworkErrorKind::DuplicateRow(combination),
                 ));
             }
             if row.p.len() != k {
                 return Err(err(
                     item.clone(),
-                    Some(r),
+                    Some(Part::Row(r)),
                     NetworkErrorKind::RowLength {
                         expected: k,
                         found: row.p.len(),
                     },
                 ));
             }
-            check_probabilities(&row.p).map_err(|kind| err(item.clone(), Some(r), kind))?;
+            check_probabilities(&row.p)
+                .map_err(|kind| err(item.clone(), Some(Part::Row(r)), kind))?;
             let sum: f64 = row.p.iter().sum();
             let off = (sum - 1.0).abs();
             if off > self.tolerance || sum <= 0.0 {
                 return Err(err(
                     item.clone(),
-                    Some(r),
+                    Some(Part::Row(r)),
                     NetworkErrorKind::RowSum {
                         sum,
                         tolerance: self.tolerance,
@@ -981,11 +1011,11 @@ impl NetworkBuilder {
             if spec.when_any.is_empty() {
                 return Err(err(item, None, NetworkErrorKind::NoTriggers));
             }
-            let find = |name: &str, r: Option<usize>| {
+            let find = |name: &str, part: Option<Part>| {
                 index.get(name).copied().ok_or_else(|| {
                     err(
                         item.clone(),
-                        r,
+                        part,
                         NetworkErrorKind::UnknownVariable {
                             name: name.to_string(),
                             suggestion: suggest::nearest(
@@ -999,9 +1029,13 @@ impl NetworkBuilder {
             };
             let mut triggers = Vec::with_capacity(spec.when_any.len());
             for (t, (var, state)) in spec.when_any.iter().enumerate() {
-                let v = find(var, Some(t))?;
+                let v = find(var, Some(Part::Trigger(t)))?;
                 let s = variables[v].state_index(state).ok_or_else(|| {
-                    err(item.clone(), Some(t), unknown_state(&variables[v], state))
+                    err(
+                        item.clone(),
+                        Some(Part::Trigger(t)),
+                        unknown_state(&variables[v], state),
+                    )
                 })?;
                 triggers.push(Trigger {
                     variable: v,
@@ -1058,18 +1092,23 @@ fn noisy_or(
             .expect("parents were collected from the causes");
         let state = match &cause.state {
             None => 0,
-            Some(s) => variables[parent]
-                .state_index(s)
-                .ok_or_else(|| err(item.clone(), Some(c), unknown_state(&variables[parent], s)))?,
+            Some(s) => variables[parent].state_index(s).ok_or_else(|| {
+                err(
+                    item.clone(),
+                    Some(Part::Cause(c)),
+                    unknown_state(&variables[parent], s),
+                )
+            })?,
         };
-        check_probabilities(&[cause.p]).map_err(|kind| err(item.clone(), Some(c), kind))?;
+        check_probabilities(&[cause.p])
+            .map_err(|kind| err(item.clone(), Some(Part::Cause(c)), kind))?;
         if parsed
             .iter()
             .any(|q: &NoisyCause| q.parent == parent && q.state == state)
         {
             return Err(err(
                 item.clone(),
-                Some(c),
+                Some(Part::Cause(c)),
                 NetworkErrorKind::DuplicateRow(format!(
                     "cause `{}={}`",
                     cause.parent, variables[parent].states[state]
@@ -1099,18 +1138,20 @@ fn noisy_or(
             states[i] = rest % cards[i];
             rest /= cards[i];
         }
-        let mut off = 1.0 - leak;
+        // ln P(off) = ln(1 - leak) + sum of ln(1 - p) over active causes; expm1/ln1p keep
+        // small "on" probabilities (a leak of 1e-6) exact in relative terms.
+        let mut ln_off = (-leak).ln_1p();
         for cause in &parsed {
             let i = parents
                 .iter()
                 .position(|&p| p == cause.parent)
                 .expect("a parent");
             if states[i] == cause.state {
-                off *= 1.0 - cause.p.value;
+                ln_off += (-cause.p.value).ln_1p();
             }
         }
-        values.push(1.0 - off);
-        values.push(off);
+        values.push(-ln_off.exp_m1());
+        values.push(ln_off.exp());
     }
     let mut scope = parents.clone();
     scope.push(v);
@@ -1130,8 +1171,12 @@ fn noisy_or(
     })
 }
 
-fn err(item: Item, row: Option<usize>, kind: NetworkErrorKind) -> NetworkError {
-    NetworkError { item, row, kind }
+fn err(item: Item, part: Option<Part>, kind: NetworkErrorKind) -> NetworkError {
+    NetworkError {
+        item,
+        part,
+        kind: Box::new(kind),
+    }
 }
 
 fn unknown_state(var: &Variable, state: &str) -> NetworkErrorKind {
@@ -1291,7 +1336,7 @@ mod tests {
         let mut b = NetworkBuilder::new("t");
         b.variable(binary("a"), CpdSpec::root(vec![0.5, 0.6], "x"));
         let e = build_err(&b);
-        assert!(matches!(e.kind, NetworkErrorKind::RowSum { .. }), "{e}");
+        assert!(matches!(*e.kind, NetworkErrorKind::RowSum { .. }), "{e}");
         assert!(e.to_string().contains("sum to 1.1"), "{e}");
 
         let mut b = NetworkBuilder::new("t");
@@ -1305,7 +1350,7 @@ mod tests {
         let mut b = NetworkBuilder::new("t");
         b.variable(binary("a"), CpdSpec::root(vec![f64::NAN, 1.0], "x"));
         assert!(matches!(
-            build_err(&b).kind,
+            *build_err(&b).kind,
             NetworkErrorKind::BadProbability(_)
         ));
     }
@@ -1375,7 +1420,7 @@ mod tests {
             CpdSpec::noisy_or(0.1, vec![CauseSpec::new("a", 0.5)], "x"),
         );
         assert!(matches!(
-            build_err(&b).kind,
+            *build_err(&b).kind,
             NetworkErrorKind::NoisyOrNotBinary(3)
         ));
     }
@@ -1385,13 +1430,13 @@ mod tests {
         let mut b = NetworkBuilder::new("t");
         b.variable(binary("a"), CpdSpec::root(vec![0.5, 0.5], "x"));
         b.variable(binary("a"), CpdSpec::root(vec![0.5, 0.5], "x"));
-        assert_eq!(build_err(&b).kind, NetworkErrorKind::DuplicateVariable);
+        assert_eq!(*build_err(&b).kind, NetworkErrorKind::DuplicateVariable);
         let mut b = NetworkBuilder::new("t");
         b.variable(
             VariableSpec::new("a", "a", Role::Finding, &["x", "x"]),
             CpdSpec::root(vec![0.5, 0.5], "x"),
         );
-        assert_eq!(build_err(&b).kind, NetworkErrorKind::BadState("x".into()));
+        assert_eq!(*build_err(&b).kind, NetworkErrorKind::BadState("x".into()));
     }
 
     #[test]

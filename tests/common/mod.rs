@@ -1,10 +1,10 @@
 //! Helpers shared by the integration tests: random networks and brute-force enumeration.
 #![allow(dead_code)]
 
-use rand::rngs::StdRng;
-use rand::Rng;
 use radix::evidence::{Evidence, Observation};
 use radix::network::{CauseSpec, CpdSpec, Network, NetworkBuilder, Role, RowSpec, VariableSpec};
+use rand::Rng;
+use rand::rngs::StdRng;
 
 /// A random DAG of `n` variables with 2-4 states, up to 3 parents each, random tables (some
 /// entries exactly zero) and some noisy-ORs on binary variables.
@@ -48,14 +48,24 @@ pub fn random_network(rng: &mut StdRng, n: usize) -> Network {
                     rest /= cards[parents[i]];
                 }
                 let mut p: Vec<f64> = (0..card)
-                    .map(|_| if rng.gen_bool(0.15) { 0.0 } else { rng.gen_range(0.01..1.0) })
+                    .map(|_| {
+                        if rng.gen_bool(0.15) {
+                            0.0
+                        } else {
+                            rng.gen_range(0.01..1.0)
+                        }
+                    })
                     .collect();
                 if p.iter().all(|x| *x == 0.0) {
                     p[0] = 1.0;
                 }
                 let s: f64 = p.iter().sum();
                 p.iter_mut().for_each(|x| *x /= s);
-                rows.push(RowSpec { when, p, source: None });
+                rows.push(RowSpec {
+                    when,
+                    p,
+                    source: None,
+                });
             }
             CpdSpec::Table {
                 parents: parents.iter().map(|p| format!("v{p}")).collect(),
@@ -91,7 +101,9 @@ pub fn random_evidence(rng: &mut StdRng, net: &Network) -> Evidence {
 pub fn enumerate(net: &Network, evidence: &Evidence) -> Vec<(Vec<usize>, f64)> {
     let cards = net.cardinalities();
     let total: usize = cards.iter().product();
-    let weights: Vec<Option<Vec<f64>>> = (0..net.len()).map(|v| evidence.weights(v, cards[v])).collect();
+    let weights: Vec<Option<Vec<f64>>> = (0..net.len())
+        .map(|v| evidence.weights(v, cards[v]))
+        .collect();
     let mut out = Vec::with_capacity(total);
     let mut x = vec![0usize; net.len()];
     for _ in 0..total {
