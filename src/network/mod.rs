@@ -608,7 +608,7 @@ pub enum NetworkErrorKind {
     #[error("probability {0} is not a number in [0, 1]")]
     BadProbability(f64),
     /// A row that does not sum to one.
-    #[error("probabilities sum to {sum}, not 1 (tolerance {tolerance:e}); correct the row")]
+    #[error("probabilities sum to {}, not 1 (tolerance {tolerance:e}); correct the row", short(*.sum))]
     RowSum {
         /// The sum.
         sum: f64,
@@ -635,6 +635,13 @@ pub enum NetworkErrorKind {
     /// A network with no variables.
     #[error("has no variables")]
     Empty,
+}
+
+/// A sum printed with 12 decimals at most, trailing zeros trimmed (0.8999999999999999 -> 0.9).
+fn short(x: f64) -> String {
+    let s = format!("{x:.12}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
 }
 
 fn positive_hint(state: &str) -> &'static str {

@@ -1,0 +1,182 @@
+//! The `radix` command end to end: output shapes, exit codes, error messages.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn radix(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_radix"))
+        .args(args)
+        .output()
+        .expect("radix runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const ANKLE: &str = "tests/data/ankle.toml";
+
+#[test]
+fn help_carries_the_disclaimer() {
+    let o = radix(&["--help"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("not a medical device"));
+    let o = radix(&["query", "--help"]);
+    assert!(stdout(&o).contains("VAR=STATE"));
+}
+
+#[test]
+fn query_json_has_the_documented_shape() {
+    let o = radix(&["query", ANKLE, "-e", "bone_tenderness=present", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).expect("one JSON object");
+    assert_eq!(v["model"], ANKLE);
+    assert_eq!(v["evidence"]["bone_tenderness"], "present");
+    let pe = v["p_evidence"].as_f64().unwrap();
+    assert!((v["log10_p_evidence"].as_f64().unwrap() - pe.log10()).abs() < 1e-12);
+    assert_eq!(v["triage"]["level"], "routine");
+    assert!(v["triage"]["overrides"].as_array().unwrap().is_empty());
+    let origins = v["origins"].as_array().unwrap();
+    assert_eq!(origins.len(), 2);
+    let probs: Vec<f64> = origins.iter().map(|o| o["probability"].as_f64().unwrap()).collect();
+    assert!(probs[0] >= probs[1], "highest first");
+    for o in origins {
+        assert!(o["id"].is_string() && o["label"].is_string());
+        // The ranked probability is the posterior of `present`.
+        let id = o["id"].as_str().unwrap();
+        assert_eq!(o["probability"], v["posteriors"][id]["present"]);
+    }
+    // Every unobserved variable has a posterior that sums to one; the observed one has none.
+    let post = v["posteriors"].as_object().unwrap();
+    assert_eq!(post.len(), 3);
+    assert!(!post.contains_key("bone_tenderness"));
+    for dist in post.values() {
+        let s: f64 = dist.as_object().unwrap().values().map(|x| x.as_f64().unwrap()).sum();
+        assert!((s - 1.0).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn fired_rule_sets_level_and_lists_its_origin_first() {
+    // The sprain is far more probable, but the rule names the fracture.
+    let o = radix(&["query", ANKLE, "-e", "unable_to_bear_weight=present", "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["triage"]["level"], "urgent");
+    let rule = &v["triage"]["overrides"][0];
+    assert_eq!(rule["id"], "cannot_walk");
+    assert_eq!(rule["level"], "urgent");
+    assert_eq!(rule["triggered_by"][0], "unable_to_bear_weight");
+    assert!(rule["message"].as_str().unwrap().contains("X-ray"));
+    assert_eq!(v["origins"][0]["id"], "fracture");
+    assert_eq!(v["origins"][0]["override"], "cannot_walk");
+    assert!(v["origins"][0]["probability"].as_f64() < v["origins"][1]["probability"].as_f64());
+}
+
+#[test]
+fn text_output_has_banner_ranking_and_disclaimer() {
+    let o = radix(&["query", ANKLE, "-e", "unable_to_bear_weight=present"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    let banner = out.find("TRIAGE: URGENT").expect("banner");
+    let first = out.find("Ankle fracture").expect("ranking");
+    assert!(banner < first, "the banner comes first");
+    assert!(out.contains("not a medical device"));
+    assert!(out.contains("red flag: cannot_walk"));
+    assert!(out.contains("P(evidence) ="));
+    assert!(out.contains('█'));
+}
+
+#[test]
+fn negative_and_likelihood_evidence() {
+    let o = radix(&["query", ANKLE, "-e", "bone_tenderness!=absent", "--json"]);
+    let neg: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let o = radix(&["query", ANKLE, "-e", "bone_tenderness=present", "--json"]);
+    let hard: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(neg["origins"], hard["origins"]);
+    assert_eq!(neg["evidence"]["bone_tenderness"]["not"], "absent");
+    let o = radix(&["query", ANKLE, "--likelihood", "bone_tenderness=0.9,0.1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let soft: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let p = |v: &Value| v["posteriors"]["fracture"]["present"].as_f64().unwrap();
+    assert!(p(&soft) > 0.15 && p(&soft) < p(&hard), "soft evidence moves less than hard");
+}
+
+#[test]
+fn unknown_names_suggest_and_exit_2() {
+    let o = radix(&["query", ANKLE, "-e", "bone_tendernes=present"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown variable `bone_tendernes` (did you mean `bone_tenderness`?)"));
+    let o = radix(&["query", ANKLE, "-e", "bone_tenderness=presnt"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("did you mean `present`?"), "{}", stderr(&o));
+    let o = radix(&["query", ANKLE, "-e", "bone_tenderness"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("VAR=STATE"));
+    let o = radix(&["query", ANKLE, "--likelihood", "bone_tenderness=0.9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("one per state"), "{}", stderr(&o));
+}
+
+#[test]
+fn impossible_evidence_names_the_conflict_and_keeps_the_triage() {
+    // Asia's `either` is a logical OR: tub=yes with either=no cannot happen.
+    let o = radix(&["query", "tests/data/asia.toml", "-e", "tub=yes", "-e", "either=no", "--json"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("impossible") && err.contains("`tub=yes`") && err.contains("`either=no`"), "{err}");
+    assert!(!stdout(&o).contains("NaN"));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["triage"]["level"], "routine");
+    assert!(v["error"].as_str().unwrap().contains("impossible"));
+}
+
+#[test]
+fn check_and_list() {
+    let o = radix(&["check", ANKLE]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("valid"));
+    assert!(out.contains("4 (2 origin, 2 finding)"), "{out}");
+    assert!(out.contains("every number has a source"));
+    assert!(out.contains("cannot_walk -> urgent"));
+    let o = radix(&["list", ANKLE]);
+    let out = stdout(&o);
+    assert!(out.contains("Origins (2)") && out.contains("bone_tenderness") && out.contains("[present, absent]"));
+    let o = radix(&["list", ANKLE, "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["variables"][0]["role"], "origin");
+}
+
+#[test]
+fn invalid_model_exits_2_with_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.toml");
+    let text = std::fs::read_to_string(ANKLE).unwrap().replace("p = [0.70, 0.30]", "p = [0.70, 0.20]");
+    std::fs::write(&path, text).unwrap();
+    let o = radix(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("broken.toml:"), "{err}");
+    assert!(err.contains("variable `unable_to_bear_weight`, row 1"), "{err}");
+    assert!(err.contains("sum to 0.9"), "{err}");
+}
+
+#[test]
+fn check_strict_fails_on_missing_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("unsourced.toml");
+    let text = std::fs::read_to_string(ANKLE)
+        .unwrap()
+        .replace("cpt = { p = [0.15, 0.85], source = \"expert estimate\" }", "cpt = { p = [0.15, 0.85] }");
+    std::fs::write(&path, text).unwrap();
+    let o = radix(&["check", path.to_str().unwrap()]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("2 number(s) without a source: fracture (2)"), "{}", stdout(&o));
+    let o = radix(&["check", "--strict", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}
