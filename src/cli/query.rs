@@ -105,6 +105,17 @@ fn print_triage(net: &Network, triage: &Triage) {
     println!();
 }
 
+/// The label cut to `max` characters, with an ellipsis when cut.
+fn clip(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        label.to_string()
+    } else {
+        let mut s: String = label.chars().take(max - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
 fn bar(p: f64, width: usize) -> String {
     let filled = (p.clamp(0.0, 1.0) * width as f64).round() as usize;
     format!("{}{}", "█".repeat(filled), "·".repeat(width - filled))
@@ -137,10 +148,17 @@ fn print_text(net: &Network, evidence: &Evidence, d: &Diagnosis, shown: &[usize]
     }
     println!();
     println!("Origins, ranked (posterior probability the origin is present):");
+    const MAX_LABEL: usize = 44;
     let width = d
         .origins
         .iter()
-        .map(|o| net.variable(o.variable).label().chars().count())
+        .map(|o| {
+            net.variable(o.variable)
+                .label()
+                .chars()
+                .count()
+                .min(MAX_LABEL)
+        })
         .max()
         .unwrap_or(10);
     for (i, o) in d.origins.iter().enumerate() {
@@ -152,7 +170,7 @@ fn print_text(net: &Network, evidence: &Evidence, d: &Diagnosis, shown: &[usize]
         println!(
             "  {:>2}. {:<width$}  {:>7.2}%  {}  {}{mark}",
             i + 1,
-            var.label(),
+            clip(var.label(), MAX_LABEL),
             o.probability * 100.0,
             bar(o.probability, 24),
             var.id(),
