@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::evidence::{Evidence, Observation};
 use crate::factor::VarId;
-use crate::inference::{InferenceError, Posteriors, VariableElimination};
+use crate::inference::{CompileOptions, InferenceError, JunctionTree, Posteriors, Workspace};
 use crate::network::{Network, Role};
 use crate::triage::{self, Triage, TriageLevel};
 
@@ -45,25 +45,76 @@ pub struct DiagnosisError {
     pub error: InferenceError,
 }
 
-/// Diagnoses a case with the default engine.
+/// Diagnoses one case (compiles the network first; to diagnose many cases, compile once with
+/// [`Diagnoser::new`]).
 pub fn diagnose(network: &Network, evidence: &Evidence) -> Result<Diagnosis, DiagnosisError> {
-    diagnose_with(&VariableElimination::new(network), evidence)
+    match Diagnoser::new(network) {
+        Ok(d) => d.diagnose(&mut d.workspace(), evidence),
+        Err(error) => Err(DiagnosisError {
+            triage: triage::assess(network, evidence),
+            error,
+        }),
+    }
 }
 
-/// Diagnoses a case with a configured engine.
-pub fn diagnose_with(
-    engine: &VariableElimination<'_>,
+/// A network compiled for diagnosing many cases. Share it across threads; give each thread
+/// its own [`Workspace`].
+#[derive(Debug, Clone)]
+pub struct Diagnoser<'n> {
+    tree: JunctionTree<'n>,
+}
+
+impl<'n> Diagnoser<'n> {
+    /// Compiles the network.
+    pub fn new(network: &'n Network) -> Result<Self, InferenceError> {
+        Ok(Diagnoser {
+            tree: JunctionTree::compile(network)?,
+        })
+    }
+
+    /// Compiles the network with options (e.g. a memory limit).
+    pub fn with_options(
+        network: &'n Network,
+        options: &CompileOptions,
+    ) -> Result<Self, InferenceError> {
+        Ok(Diagnoser {
+            tree: JunctionTree::compile_with(network, options)?,
+        })
+    }
+
+    /// The compiled tree.
+    pub fn tree(&self) -> &JunctionTree<'n> {
+        &self.tree
+    }
+
+    /// Fresh buffers for [`Self::diagnose`].
+    pub fn workspace(&self) -> Workspace {
+        self.tree.workspace()
+    }
+
+    /// Diagnoses one case.
+    pub fn diagnose(
+        &self,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+    ) -> Result<Diagnosis, DiagnosisError> {
+        let network = self.tree.network();
+        let triage = triage::assess(network, evidence);
+        let posteriors = match self.tree.posteriors(ws, evidence) {
+            Ok(p) => p,
+            Err(error) => return Err(DiagnosisError { triage, error }),
+        };
+        Ok(rank(network, evidence, triage, posteriors))
+    }
+}
+
+/// Ranks the origins: those named by fired rules first, the rest by probability.
+fn rank(
+    network: &Network,
     evidence: &Evidence,
-) -> Result<Diagnosis, DiagnosisError> {
-    let network = engine.network();
-    let triage = triage::assess(network, evidence);
-    let targets: Vec<VarId> = (0..network.len())
-        .filter(|&v| !evidence.contains(v))
-        .collect();
-    let posteriors = match engine.posteriors(evidence, &targets) {
-        Ok(p) => p,
-        Err(error) => return Err(DiagnosisError { triage, error }),
-    };
+    triage: Triage,
+    posteriors: Posteriors,
+) -> Diagnosis {
     let mut origins: Vec<RankedOrigin> = network
         .with_role(Role::Origin)
         .map(|v| {
@@ -98,11 +149,11 @@ pub fn diagnose_with(
             .then(b.probability.total_cmp(&a.probability))
             .then(a.variable.cmp(&b.variable))
     });
-    Ok(Diagnosis {
+    Diagnosis {
         triage,
         origins,
         posteriors,
-    })
+    }
 }
 
 /// The evidence as JSON: `{var: state}` for hard evidence, `{var: {"not": state}}` for negative

@@ -43,7 +43,10 @@ fn query_json_has_the_documented_shape() {
     assert!(v["triage"]["overrides"].as_array().unwrap().is_empty());
     let origins = v["origins"].as_array().unwrap();
     assert_eq!(origins.len(), 2);
-    let probs: Vec<f64> = origins.iter().map(|o| o["probability"].as_f64().unwrap()).collect();
+    let probs: Vec<f64> = origins
+        .iter()
+        .map(|o| o["probability"].as_f64().unwrap())
+        .collect();
     assert!(probs[0] >= probs[1], "highest first");
     for o in origins {
         assert!(o["id"].is_string() && o["label"].is_string());
@@ -56,7 +59,12 @@ fn query_json_has_the_documented_shape() {
     assert_eq!(post.len(), 3);
     assert!(!post.contains_key("bone_tenderness"));
     for dist in post.values() {
-        let s: f64 = dist.as_object().unwrap().values().map(|x| x.as_f64().unwrap()).sum();
+        let s: f64 = dist
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|x| x.as_f64().unwrap())
+            .sum();
         assert!((s - 1.0).abs() < 1e-12);
     }
 }
@@ -64,7 +72,13 @@ fn query_json_has_the_documented_shape() {
 #[test]
 fn fired_rule_sets_level_and_lists_its_origin_first() {
     // The sprain is far more probable, but the rule names the fracture.
-    let o = radix(&["query", ANKLE, "-e", "unable_to_bear_weight=present", "--json"]);
+    let o = radix(&[
+        "query",
+        ANKLE,
+        "-e",
+        "unable_to_bear_weight=present",
+        "--json",
+    ]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["triage"]["level"], "urgent");
     let rule = &v["triage"]["overrides"][0];
@@ -99,21 +113,36 @@ fn negative_and_likelihood_evidence() {
     let hard: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(neg["origins"], hard["origins"]);
     assert_eq!(neg["evidence"]["bone_tenderness"]["not"], "absent");
-    let o = radix(&["query", ANKLE, "--likelihood", "bone_tenderness=0.9,0.1", "--json"]);
+    let o = radix(&[
+        "query",
+        ANKLE,
+        "--likelihood",
+        "bone_tenderness=0.9,0.1",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let soft: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let p = |v: &Value| v["posteriors"]["fracture"]["present"].as_f64().unwrap();
-    assert!(p(&soft) > 0.15 && p(&soft) < p(&hard), "soft evidence moves less than hard");
+    assert!(
+        p(&soft) > 0.15 && p(&soft) < p(&hard),
+        "soft evidence moves less than hard"
+    );
 }
 
 #[test]
 fn unknown_names_suggest_and_exit_2() {
     let o = radix(&["query", ANKLE, "-e", "bone_tendernes=present"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown variable `bone_tendernes` (did you mean `bone_tenderness`?)"));
+    assert!(
+        stderr(&o).contains("unknown variable `bone_tendernes` (did you mean `bone_tenderness`?)")
+    );
     let o = radix(&["query", ANKLE, "-e", "bone_tenderness=presnt"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("did you mean `present`?"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("did you mean `present`?"),
+        "{}",
+        stderr(&o)
+    );
     let o = radix(&["query", ANKLE, "-e", "bone_tenderness"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("VAR=STATE"));
@@ -125,10 +154,21 @@ fn unknown_names_suggest_and_exit_2() {
 #[test]
 fn impossible_evidence_names_the_conflict_and_keeps_the_triage() {
     // Asia's `either` is a logical OR: tub=yes with either=no cannot happen.
-    let o = radix(&["query", "tests/data/asia.toml", "-e", "tub=yes", "-e", "either=no", "--json"]);
+    let o = radix(&[
+        "query",
+        "tests/data/asia.toml",
+        "-e",
+        "tub=yes",
+        "-e",
+        "either=no",
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("impossible") && err.contains("`tub=yes`") && err.contains("`either=no`"), "{err}");
+    assert!(
+        err.contains("impossible") && err.contains("`tub=yes`") && err.contains("`either=no`"),
+        "{err}"
+    );
     assert!(!stdout(&o).contains("NaN"));
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["triage"]["level"], "routine");
@@ -146,7 +186,11 @@ fn check_and_list() {
     assert!(out.contains("cannot_walk -> urgent"));
     let o = radix(&["list", ANKLE]);
     let out = stdout(&o);
-    assert!(out.contains("Origins (2)") && out.contains("bone_tenderness") && out.contains("[present, absent]"));
+    assert!(
+        out.contains("Origins (2)")
+            && out.contains("bone_tenderness")
+            && out.contains("[present, absent]")
+    );
     let o = radix(&["list", ANKLE, "--json"]);
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["variables"][0]["role"], "origin");
@@ -156,13 +200,18 @@ fn check_and_list() {
 fn invalid_model_exits_2_with_location() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("broken.toml");
-    let text = std::fs::read_to_string(ANKLE).unwrap().replace("p = [0.70, 0.30]", "p = [0.70, 0.20]");
+    let text = std::fs::read_to_string(ANKLE)
+        .unwrap()
+        .replace("p = [0.70, 0.30]", "p = [0.70, 0.20]");
     std::fs::write(&path, text).unwrap();
     let o = radix(&["check", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(err.contains("broken.toml:"), "{err}");
-    assert!(err.contains("variable `unable_to_bear_weight`, row 1"), "{err}");
+    assert!(
+        err.contains("variable `unable_to_bear_weight`, row 1"),
+        "{err}"
+    );
     assert!(err.contains("sum to 0.9"), "{err}");
 }
 
@@ -170,13 +219,18 @@ fn invalid_model_exits_2_with_location() {
 fn check_strict_fails_on_missing_sources() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("unsourced.toml");
-    let text = std::fs::read_to_string(ANKLE)
-        .unwrap()
-        .replace("cpt = { p = [0.15, 0.85], source = \"expert estimate\" }", "cpt = { p = [0.15, 0.85] }");
+    let text = std::fs::read_to_string(ANKLE).unwrap().replace(
+        "cpt = { p = [0.15, 0.85], source = \"expert estimate\" }",
+        "cpt = { p = [0.15, 0.85] }",
+    );
     std::fs::write(&path, text).unwrap();
     let o = radix(&["check", path.to_str().unwrap()]);
     assert!(o.status.success());
-    assert!(stdout(&o).contains("2 number(s) without a source: fracture (2)"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("2 number(s) without a source: fracture (2)"),
+        "{}",
+        stdout(&o)
+    );
     let o = radix(&["check", "--strict", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }

@@ -136,3 +136,40 @@ fn reported_conflicts_are_impossible_and_minimal() {
     }
     assert!(seen >= 10, "too few impossible cases generated ({seen})");
 }
+
+#[test]
+fn junction_tree_matches_enumeration_and_reuses_its_workspace() {
+    use radix::inference::JunctionTree;
+    let mut rng = StdRng::seed_from_u64(424242);
+    let mut checked = 0;
+    for case in 0..300 {
+        let n = rng.gen_range(2..=8);
+        let net = common::random_network(&mut rng, n);
+        let tree = JunctionTree::compile(&net).unwrap();
+        let mut ws = tree.workspace();
+        // Several queries through one workspace: nothing may leak from one to the next.
+        for _ in 0..3 {
+            let evidence = common::random_evidence(&mut rng, &net);
+            let (pe, marginals) = common::brute_force(&net, &evidence);
+            match (marginals, tree.posteriors(&mut ws, &evidence)) {
+                (Some(expected), Ok(got)) => {
+                    assert!(
+                        (got.ln_p_evidence - pe.ln()).abs() <= 1e-12 * pe.ln().abs().max(1.0),
+                        "case {case}: ln P(e) {} vs {}",
+                        got.ln_p_evidence,
+                        pe.ln()
+                    );
+                    for v in (0..net.len()).filter(|&v| !evidence.contains(v)) {
+                        for (a, b) in got.marginal(v).unwrap().iter().zip(&expected[v]) {
+                            assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);
+                        }
+                    }
+                    checked += 1;
+                }
+                (None, Err(InferenceError::ImpossibleEvidence { .. })) => {}
+                (expected, got) => panic!("case {case}: enumeration {expected:?} but tree {got:?}"),
+            }
+        }
+    }
+    assert!(checked > 600, "only {checked} possible cases");
+}

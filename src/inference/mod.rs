@@ -1,17 +1,25 @@
 //! Exact inference: posteriors and the probability of the evidence.
 //!
+//! Two engines, which agree to rounding:
+//! - [`JunctionTree`] compiles a network once and then answers each query (every posterior and
+//!   P(evidence)) in two passes over flat buffers: the engine for repeated queries;
+//! - [`VariableElimination`] answers one query at a time with no preparation, pruning what the
+//!   query does not need: the engine for single targets, joints and step-by-step teaching.
+//!
 //! [`VariableElimination`] takes a validated [`Network`](crate::network::Network) and
 //! [`Evidence`](crate::evidence::Evidence) and returns exact posteriors. It prunes barren and
 //! d-separated variables per query ([`relevance`]), orders eliminations with a greedy
 //! heuristic ([`order`]) and rescales every intermediate table, keeping the logarithm of the
 //! scale, so that P(evidence) is exact in relative terms even when it is 1e-300.
 
+pub mod jtree;
 pub mod order;
 pub mod relevance;
 mod ve;
 
+pub use jtree::{CompileOptions, JunctionTree, TreeStats, Workspace};
 pub use order::{EliminationPlan, Heuristic};
-pub use ve::VariableElimination;
+pub use ve::{DEFAULT_MAX_TABLE_ENTRIES, VariableElimination};
 
 use crate::factor::VarId;
 

@@ -34,6 +34,10 @@ pub struct EliminationPlan {
     pub total_tables: f64,
     /// The induced width: the largest number of neighbours of an eliminated variable.
     pub induced_width: usize,
+    /// For each eliminated variable, in order: the variable followed by its neighbours at the
+    /// time of its elimination (the scope of the table it creates; a clique of the
+    /// triangulated graph).
+    pub cliques: Vec<Vec<VarId>>,
 }
 
 /// Plans the elimination of `eliminate` from factors with the given scopes.
@@ -69,6 +73,7 @@ pub fn plan(
     let mut max_table = 0.0f64;
     let mut total_tables = 0.0f64;
     let mut induced_width = 0usize;
+    let mut cliques = Vec::with_capacity(eliminate.len());
     let mut remaining: Vec<VarId> = eliminate.to_vec();
     while !remaining.is_empty() {
         let (pos, &v) = remaining
@@ -99,6 +104,10 @@ pub fn plan(
         }
         adj[v].clear();
         order.push(v);
+        let mut clique = Vec::with_capacity(neighbours.len() + 1);
+        clique.push(v);
+        clique.extend(neighbours.iter().copied());
+        cliques.push(clique);
         // Only the neighbours and their neighbours can have changed scores.
         let mut touched: BTreeSet<VarId> = BTreeSet::new();
         for &a in &neighbours {
@@ -116,6 +125,7 @@ pub fn plan(
         max_table,
         total_tables,
         induced_width,
+        cliques,
     }
 }
 

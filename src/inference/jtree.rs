@@ -1,0 +1,587 @@
+//! A compiled junction tree: every posterior and P(evidence) in two passes.
+//!
+//! [`JunctionTree::compile`] does the expensive, evidence-independent work once per network:
+//! moralise, triangulate with several elimination heuristics and keep the order whose cliques
+//! hold the fewest table entries, build the clique tree from the elimination, assign each
+//! conditional table to a clique, multiply them into flat `f64` clique potentials, and
+//! precompute the index maps that project every clique onto its separator. A query
+//! ([`JunctionTree::posteriors`]) then only copies the potentials into a [`Workspace`], enters
+//! the evidence as likelihood vectors (hard evidence is an indicator), and runs one collect and
+//! one distribute pass (Hugin propagation) over flat buffers, with no allocation. Messages are
+//! rescaled to peak at 1 and the logarithms of the scales summed, so P(evidence) is kept in log
+//! space.
+//!
+//! ```
+//! use radix::evidence::Evidence;
+//! use radix::inference::JunctionTree;
+//! # use radix::network::*;
+//! # let mut b = NetworkBuilder::new("t");
+//! # b.variable(VariableSpec::new("rain", "Rain", Role::Origin, &["present", "absent"]),
+//! #            CpdSpec::root(vec![0.2, 0.8], "x"));
+//! # b.variable(VariableSpec::new("wet", "Wet", Role::Finding, &["present", "absent"]),
+//! #            CpdSpec::noisy_or(0.1, vec![CauseSpec::new("rain", 0.9)], "x"));
+//! # let net = b.build().unwrap();
+//! let tree = JunctionTree::compile(&net).unwrap();
+//! let mut ws = tree.workspace();
+//! let mut e = Evidence::new();
+//! e.parse_assignment(&net, "wet=present").unwrap();
+//! let post = tree.posteriors(&mut ws, &e).unwrap();
+//! let rain = post.marginal(net.id_of("rain").unwrap()).unwrap();
+//! assert!((rain[0] - 0.182 / 0.262).abs() < 1e-12);
+//! ```
+
+use crate::evidence::Evidence;
+use crate::factor::VarId;
+use crate::network::Network;
+
+use super::order::{self, EliminationPlan, Heuristic};
+use super::ve::DEFAULT_MAX_TABLE_ENTRIES;
+use super::{InferenceError, Posteriors, VariableElimination};
+
+/// One clique of the compiled tree.
+#[derive(Debug, Clone)]
+struct Clique {
+    /// Its variables; the potential is row-major over them (last fastest).
+    vars: Vec<VarId>,
+    /// Offset of its potential in the flat buffer.
+    offset: usize,
+    /// Number of entries.
+    len: usize,
+    /// The neighbour towards the root, if any.
+    parent: Option<usize>,
+    /// Offset and length of the separator with the parent in the separator buffer.
+    sep_offset: usize,
+    sep_len: usize,
+    /// For each entry of this clique, its separator index.
+    to_sep: Vec<u32>,
+    /// For each entry of the parent clique, its separator index.
+    parent_to_sep: Vec<u32>,
+}
+
+/// Where a variable's evidence is entered and its marginal read: a clique and the variable's
+/// stride in it.
+#[derive(Debug, Clone, Copy)]
+struct Home {
+    clique: usize,
+    stride: usize,
+    card: usize,
+}
+
+/// Size figures of a compiled tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeStats {
+    /// The heuristic whose order was kept.
+    pub heuristic: Heuristic,
+    /// The number of cliques.
+    pub cliques: usize,
+    /// The sum of the clique table sizes (entries).
+    pub total_entries: usize,
+    /// The largest clique table (entries).
+    pub max_clique_entries: usize,
+    /// The sum of the separator table sizes (entries).
+    pub separator_entries: usize,
+    /// The largest number of variables in a clique, minus one.
+    pub induced_width: usize,
+}
+
+/// A network compiled for repeated exact queries. Immutable and `Sync`: share one across
+/// threads, with one [`Workspace`] per thread.
+#[derive(Debug, Clone)]
+pub struct JunctionTree<'n> {
+    network: &'n Network,
+    cliques: Vec<Clique>,
+    /// Children before parents; roots last.
+    collect_order: Vec<usize>,
+    base: Vec<f64>,
+    separator_entries: usize,
+    homes: Vec<Home>,
+    stats: TreeStats,
+}
+
+/// The mutable buffers of one query at a time.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    potentials: Vec<f64>,
+    up: Vec<f64>,
+    down: Vec<f64>,
+}
+
+/// Options for [`JunctionTree::compile_with`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileOptions {
+    /// Heuristics to try; the order with the fewest total clique entries is kept.
+    pub heuristics: Vec<Heuristic>,
+    /// Refuse to compile when the tree would hold more entries than this (in all cliques).
+    pub max_table_entries: f64,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            heuristics: vec![
+                Heuristic::MinFill,
+                Heuristic::WeightedMinFill,
+                Heuristic::MinWeight,
+                Heuristic::MinDegree,
+            ],
+            max_table_entries: DEFAULT_MAX_TABLE_ENTRIES,
+        }
+    }
+}
+
+/// The best elimination order of the moral graph among the given heuristics.
+pub fn triangulate(network: &Network, heuristics: &[Heuristic]) -> (Heuristic, EliminationPlan) {
+    let families: Vec<Vec<VarId>> = (0..network.len())
+        .map(|v| {
+            let mut f = network.parents(v).to_vec();
+            f.push(v);
+            f
+        })
+        .collect();
+    let scopes: Vec<&[VarId]> = families.iter().map(Vec::as_slice).collect();
+    let all: Vec<VarId> = (0..network.len()).collect();
+    let cards = network.cardinalities();
+    heuristics
+        .iter()
+        .map(|&h| (h, order::plan(&scopes, &all, &cards, h)))
+        .min_by(|a, b| a.1.total_tables.total_cmp(&b.1.total_tables))
+        .expect("at least one heuristic")
+}
+
+impl<'n> JunctionTree<'n> {
+    /// Compiles a network with the default options.
+    pub fn compile(network: &'n Network) -> Result<Self, InferenceError> {
+        Self::compile_with(network, &CompileOptions::default())
+    }
+
+    /// Compiles a network.
+    pub fn compile_with(
+        network: &'n Network,
+        options: &CompileOptions,
+    ) -> Result<Self, InferenceError> {
+        let heuristics = if options.heuristics.is_empty() {
+            vec![Heuristic::MinFill]
+        } else {
+            options.heuristics.clone()
+        };
+        let (heuristic, plan) = triangulate(network, &heuristics);
+        // Estimate before allocating anything.
+        if plan.total_tables > options.max_table_entries {
+            return Err(InferenceError::TooLarge {
+                entries: plan.total_tables,
+                gib: plan.total_tables * 8.0 / f64::from(1u32 << 30),
+                limit: options.max_table_entries,
+            });
+        }
+        let n = network.len();
+        let cards = network.cardinalities();
+        let mut position = vec![0usize; n];
+        for (i, &v) in plan.order.iter().enumerate() {
+            position[v] = i;
+        }
+        // The elimination tree: clique i (of the i-th eliminated variable) hangs below the
+        // clique of the first-eliminated variable among its other members.
+        let m = plan.cliques.len();
+        let mut parent: Vec<Option<usize>> = plan
+            .cliques
+            .iter()
+            .map(|c| c[1..].iter().map(|&u| position[u]).min())
+            .collect();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); m];
+        for (i, p) in parent.iter().enumerate() {
+            if let Some(p) = p {
+                children[*p].push(i);
+            }
+        }
+        // Merge a clique into a child that contains it (the child's separator is the whole
+        // clique), so that only maximal cliques remain.
+        let mut removed = vec![false; m];
+        let mut replaced_by: Vec<usize> = (0..m).collect();
+        for i in 0..m {
+            let members = &plan.cliques[i];
+            if let Some(&w) = children[i]
+                .iter()
+                .find(|&&w| members.iter().all(|v| plan.cliques[w].contains(v)))
+            {
+                removed[i] = true;
+                replaced_by[i] = w;
+                parent[w] = parent[i];
+                let others: Vec<usize> = children[i].iter().copied().filter(|&x| x != w).collect();
+                for &x in &others {
+                    parent[x] = Some(w);
+                }
+                children[w].extend(others);
+                if let Some(p) = parent[i] {
+                    for c in children[p].iter_mut() {
+                        if *c == i {
+                            *c = w;
+                        }
+                    }
+                }
+            }
+        }
+        let find = |mut i: usize| {
+            while replaced_by[i] != i {
+                i = replaced_by[i];
+            }
+            i
+        };
+        // Number the kept cliques and lay out their buffers.
+        let mut index = vec![usize::MAX; m];
+        let mut cliques: Vec<Clique> = Vec::new();
+        let mut offset = 0;
+        for i in 0..m {
+            if removed[i] {
+                continue;
+            }
+            index[i] = cliques.len();
+            let mut vars = plan.cliques[i].clone();
+            vars.sort_unstable();
+            let len: usize = vars.iter().map(|&v| cards[v]).product();
+            cliques.push(Clique {
+                vars,
+                offset,
+                len,
+                parent: None,
+                sep_offset: 0,
+                sep_len: 0,
+                to_sep: Vec::new(),
+                parent_to_sep: Vec::new(),
+            });
+            offset += len;
+        }
+        for i in 0..m {
+            if !removed[i] {
+                cliques[index[i]].parent = parent[i].map(|p| index[find(p)]);
+            }
+        }
+        // Separators and their index maps.
+        let mut sep_offset = 0;
+        for c in 0..cliques.len() {
+            let Some(p) = cliques[c].parent else { continue };
+            let sep: Vec<VarId> = cliques[c]
+                .vars
+                .iter()
+                .copied()
+                .filter(|v| cliques[p].vars.contains(v))
+                .collect();
+            let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
+            let to_sep = index_map(&cliques[c].vars, &sep, &cards);
+            let parent_to_sep = index_map(&cliques[p].vars, &sep, &cards);
+            let clique = &mut cliques[c];
+            clique.sep_offset = sep_offset;
+            clique.sep_len = sep_len;
+            clique.to_sep = to_sep;
+            clique.parent_to_sep = parent_to_sep;
+            sep_offset += sep_len;
+        }
+        // Initial potentials: each conditional table goes to the clique of the first-eliminated
+        // member of its family, which holds the whole family.
+        let mut base = vec![1.0; offset];
+        for v in 0..n {
+            let factor = network.cpd(v).factor();
+            let first = factor
+                .scope()
+                .iter()
+                .map(|&u| position[u])
+                .min()
+                .expect("a family is non-empty");
+            let c = index[find(first)];
+            let clique = &cliques[c];
+            debug_assert!(factor.scope().iter().all(|u| clique.vars.contains(u)));
+            let map = index_map(&clique.vars, factor.scope(), &cards);
+            let values = factor
+                .table()
+                .as_slice()
+                .expect("factor tables are contiguous");
+            let pot = &mut base[clique.offset..clique.offset + clique.len];
+            for (x, &k) in pot.iter_mut().zip(&map) {
+                *x *= values[k as usize];
+            }
+        }
+        // Each variable is read and observed in the smallest clique that holds it.
+        let mut homes = Vec::with_capacity(n);
+        for v in 0..n {
+            let c = (0..cliques.len())
+                .filter(|&c| cliques[c].vars.contains(&v))
+                .min_by_key(|&c| cliques[c].len)
+                .expect("every variable is in a clique");
+            let k = cliques[c]
+                .vars
+                .iter()
+                .position(|&u| u == v)
+                .expect("member");
+            let stride: usize = cliques[c].vars[k + 1..].iter().map(|&u| cards[u]).product();
+            homes.push(Home {
+                clique: c,
+                stride,
+                card: cards[v],
+            });
+        }
+        // Post-order: children before parents.
+        let mut kids: Vec<Vec<usize>> = vec![Vec::new(); cliques.len()];
+        let mut roots = Vec::new();
+        for (c, clique) in cliques.iter().enumerate() {
+            match clique.parent {
+                Some(p) => kids[p].push(c),
+                None => roots.push(c),
+            }
+        }
+        let mut collect_order = Vec::with_capacity(cliques.len());
+        let mut stack: Vec<(usize, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
+        while let Some((c, expanded)) = stack.pop() {
+            if expanded {
+                collect_order.push(c);
+            } else {
+                stack.push((c, true));
+                stack.extend(kids[c].iter().map(|&k| (k, false)));
+            }
+        }
+        let stats = TreeStats {
+            heuristic,
+            cliques: cliques.len(),
+            total_entries: offset,
+            max_clique_entries: cliques.iter().map(|c| c.len).max().unwrap_or(0),
+            separator_entries: sep_offset,
+            induced_width: cliques.iter().map(|c| c.vars.len()).max().unwrap_or(1) - 1,
+        };
+        Ok(JunctionTree {
+            network,
+            cliques,
+            collect_order,
+            base,
+            separator_entries: sep_offset,
+            homes,
+            stats,
+        })
+    }
+
+    /// The network.
+    pub fn network(&self) -> &'n Network {
+        self.network
+    }
+
+    /// Size figures.
+    pub fn stats(&self) -> &TreeStats {
+        &self.stats
+    }
+
+    /// Fresh buffers for queries on this tree.
+    pub fn workspace(&self) -> Workspace {
+        Workspace {
+            potentials: vec![0.0; self.base.len()],
+            up: vec![0.0; self.separator_entries],
+            down: vec![0.0; self.separator_entries],
+        }
+    }
+
+    /// The posterior of every unobserved variable, and P(evidence).
+    pub fn posteriors(
+        &self,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+    ) -> Result<Posteriors, InferenceError> {
+        let ln_p = self.propagate(ws, evidence)?;
+        let mut marginals = Vec::with_capacity(self.network.len() - evidence.len());
+        for v in 0..self.network.len() {
+            if !evidence.contains(v) {
+                marginals.push((v, self.marginal(ws, v)));
+            }
+        }
+        Ok(Posteriors {
+            ln_p_evidence: ln_p,
+            marginals,
+        })
+    }
+
+    /// Enters the evidence and runs both passes; afterwards every clique potential is
+    /// proportional to P(clique, evidence). Returns ln P(evidence).
+    pub fn propagate(
+        &self,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+    ) -> Result<f64, InferenceError> {
+        ws.potentials.copy_from_slice(&self.base);
+        let mut ln_scale = 0.0;
+        for (v, _) in evidence.iter() {
+            let home = self.homes[v];
+            let w = evidence.weights(v, home.card).expect("observed");
+            let clique = &self.cliques[home.clique];
+            let pot = &mut ws.potentials[clique.offset..clique.offset + clique.len];
+            scale_axis(pot, home.stride, &w);
+        }
+        // Collect: children send to parents.
+        let mut ln_p = 0.0;
+        for &c in &self.collect_order {
+            let clique = &self.cliques[c];
+            let pot = &ws.potentials[clique.offset..clique.offset + clique.len];
+            match clique.parent {
+                None => {
+                    let total: f64 = pot.iter().sum();
+                    if total <= 0.0 {
+                        return Err(self.conflict(evidence));
+                    }
+                    ln_p += total.ln();
+                }
+                Some(p) => {
+                    let sep = &mut ws.up[clique.sep_offset..clique.sep_offset + clique.sep_len];
+                    sep.fill(0.0);
+                    for (&x, &k) in pot.iter().zip(&clique.to_sep) {
+                        sep[k as usize] += x;
+                    }
+                    let max = sep.iter().fold(0.0f64, |m, &x| m.max(x));
+                    if max <= 0.0 {
+                        return Err(self.conflict(evidence));
+                    }
+                    let inv = 1.0 / max;
+                    sep.iter_mut().for_each(|x| *x *= inv);
+                    ln_scale += max.ln();
+                    let parent = &self.cliques[p];
+                    let ppot = &mut ws.potentials[parent.offset..parent.offset + parent.len];
+                    for (x, &k) in ppot.iter_mut().zip(&clique.parent_to_sep) {
+                        *x *= sep[k as usize];
+                    }
+                }
+            }
+        }
+        // Distribute: parents send back, dividing out what the child sent up.
+        for &c in self.collect_order.iter().rev() {
+            let clique = &self.cliques[c];
+            let Some(p) = clique.parent else { continue };
+            let parent = &self.cliques[p];
+            let range = clique.sep_offset..clique.sep_offset + clique.sep_len;
+            let down = &mut ws.down[range.clone()];
+            down.fill(0.0);
+            let ppot = &ws.potentials[parent.offset..parent.offset + parent.len];
+            for (&x, &k) in ppot.iter().zip(&clique.parent_to_sep) {
+                down[k as usize] += x;
+            }
+            let max = down.iter().fold(0.0f64, |m, &x| m.max(x));
+            let inv = if max > 0.0 { 1.0 / max } else { 0.0 };
+            for (d, &u) in down.iter_mut().zip(&ws.up[range]) {
+                *d = if u > 0.0 { *d * inv / u } else { 0.0 };
+            }
+            let pot = &mut ws.potentials[clique.offset..clique.offset + clique.len];
+            for (x, &k) in pot.iter_mut().zip(&clique.to_sep) {
+                *x *= down[k as usize];
+            }
+        }
+        Ok(ln_p + ln_scale)
+    }
+
+    /// The normalised marginal of a variable from its home clique (after [`Self::propagate`]).
+    fn marginal(&self, ws: &Workspace, v: VarId) -> Vec<f64> {
+        let home = self.homes[v];
+        let clique = &self.cliques[home.clique];
+        let pot = &ws.potentials[clique.offset..clique.offset + clique.len];
+        let mut m = vec![0.0; home.card];
+        let block = home.card * home.stride;
+        for chunk in pot.chunks_exact(block) {
+            for (s, run) in chunk.chunks_exact(home.stride).enumerate() {
+                m[s] += run.iter().sum::<f64>();
+            }
+        }
+        let total: f64 = m.iter().sum();
+        m.iter_mut().for_each(|x| *x /= total);
+        m
+    }
+
+    /// Names a smallest impossible subset of the evidence (rare path: uses elimination).
+    fn conflict(&self, evidence: &Evidence) -> InferenceError {
+        match VariableElimination::new(self.network).ln_p_evidence(evidence) {
+            Err(e) => e,
+            // Underflow in the tree but not in elimination: report as impossible with all.
+            Ok(_) => InferenceError::ImpossibleEvidence {
+                conflict: evidence
+                    .iter()
+                    .map(|(v, _)| {
+                        format!(
+                            "{}={}",
+                            self.network.variable(v).id(),
+                            evidence.describe(self.network, v).unwrap_or_default()
+                        )
+                    })
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// Multiplies the entries of a row-major table by `w[state]` along the axis with the given
+/// stride.
+fn scale_axis(pot: &mut [f64], stride: usize, w: &[f64]) {
+    let block = w.len() * stride;
+    for chunk in pot.chunks_exact_mut(block) {
+        for (run, &x) in chunk.chunks_exact_mut(stride).zip(w) {
+            if x != 1.0 {
+                run.iter_mut().for_each(|p| *p *= x);
+            }
+        }
+    }
+}
+
+/// For each entry of a row-major table over `vars`, the index of the matching entry of a
+/// row-major table over `sub` (a subset of `vars`, in any order).
+fn index_map(vars: &[VarId], sub: &[VarId], cards: &[usize]) -> Vec<u32> {
+    let mut sub_stride = vec![0usize; sub.len()];
+    let mut s = 1;
+    for i in (0..sub.len()).rev() {
+        sub_stride[i] = s;
+        s *= cards[sub[i]];
+    }
+    // The sub-table stride of each clique variable (0 when not in `sub`).
+    let strides: Vec<usize> = vars
+        .iter()
+        .map(|v| sub.iter().position(|u| u == v).map_or(0, |i| sub_stride[i]))
+        .collect();
+    let var_cards: Vec<usize> = vars.iter().map(|&v| cards[v]).collect();
+    let len: usize = var_cards.iter().product();
+    let mut map = Vec::with_capacity(len);
+    let mut state = vec![0usize; vars.len()];
+    let mut idx = 0usize;
+    for _ in 0..len {
+        map.push(idx as u32);
+        for k in (0..vars.len()).rev() {
+            state[k] += 1;
+            idx += strides[k];
+            if state[k] < var_cards[k] {
+                break;
+            }
+            idx -= strides[k] * var_cards[k];
+            state[k] = 0;
+        }
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_map_projects_rows() {
+        // vars [0, 1, 2] with cards [2, 3, 2]; sub [2, 0].
+        let cards = [2, 3, 2];
+        let map = index_map(&[0, 1, 2], &[2, 0], &cards);
+        assert_eq!(map.len(), 12);
+        // entry (a, b, c) -> c * 2 + a
+        for a in 0..2 {
+            for b in 0..3 {
+                for c in 0..2 {
+                    assert_eq!(map[a * 6 + b * 2 + c] as usize, c * 2 + a);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn scale_axis_scales_one_axis() {
+        // 2 x 3 table, scale the second axis (stride 1) by [1, 2, 3].
+        let mut t = vec![1.0; 6];
+        scale_axis(&mut t, 1, &[1.0, 2.0, 3.0]);
+        assert_eq!(t, vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
+        let mut t = vec![1.0; 6];
+        scale_axis(&mut t, 3, &[0.5, 2.0]);
+        assert_eq!(t, vec![0.5, 0.5, 0.5, 2.0, 2.0, 2.0]);
+    }
+}
