@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::evidence::{Evidence, Observation};
+use crate::evidence::{Evidence, EvidenceError, Observation};
 use crate::factor::VarId;
 use crate::inference::{CompileOptions, InferenceError, JunctionTree, Posteriors, Workspace};
 use crate::network::{Network, Role};
@@ -170,6 +170,49 @@ pub fn evidence_json(network: &Network, evidence: &Evidence) -> Value {
         map.insert(var.id().to_string(), value);
     }
     Value::Object(map)
+}
+
+/// Reads evidence written as [`evidence_json`] writes it: `{var: "state"}`,
+/// `{var: {"not": "state"}}` or `{var: {"likelihood": [w, ...]}}`.
+pub fn evidence_from_json(network: &Network, value: &Value) -> Result<Evidence, EvidenceError> {
+    let syntax = |text: String, expected: &'static str| EvidenceError::Syntax { text, expected };
+    let map = value.as_object().ok_or_else(|| {
+        syntax(
+            value.to_string(),
+            "`evidence` must be an object {\"VAR\": \"STATE\", ...}",
+        )
+    })?;
+    let mut e = Evidence::new();
+    for (name, obs) in map {
+        let var = network.lookup(name)?;
+        let observation = match obs {
+            Value::String(state) => Observation::Is(network.lookup_state(var, state)?),
+            Value::Object(o) if o.len() == 1 && o.contains_key("not") => match &o["not"] {
+                Value::String(state) => Observation::IsNot(network.lookup_state(var, state)?),
+                other => return Err(syntax(other.to_string(), "`not` takes a state name")),
+            },
+            Value::Object(o) if o.len() == 1 && o.contains_key("likelihood") => {
+                let weights = o["likelihood"]
+                    .as_array()
+                    .and_then(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>())
+                    .ok_or_else(|| {
+                        syntax(
+                            o["likelihood"].to_string(),
+                            "`likelihood` takes an array of numbers",
+                        )
+                    })?;
+                Observation::Likelihood(weights)
+            }
+            other => {
+                return Err(syntax(
+                    format!("{name}: {other}"),
+                    "give a state name, {\"not\": STATE} or {\"likelihood\": [w, ...]}",
+                ));
+            }
+        };
+        e.observe(network, var, observation)?;
+    }
+    Ok(e)
 }
 
 /// The triage as JSON: `{"level", "overrides": [{"id", "level", "message", "triggered_by"}]}`.

@@ -234,3 +234,119 @@ fn check_strict_fails_on_missing_sources() {
     let o = radix(&["check", "--strict", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn batch_scores_in_input_order_and_reports_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.jsonl");
+    let mut text = String::new();
+    for i in 0..50 {
+        let state = if i % 2 == 0 { "present" } else { "absent" };
+        text.push_str(&format!(
+            "{{\"id\": {i}, \"evidence\": {{\"bone_tenderness\": \"{state}\"}}}}\n"
+        ));
+    }
+    text.push_str("{\"id\": \"typo\", \"evidence\": {\"bone_tendernes\": \"present\"}}\n");
+    text.push_str("this is not json\n");
+    text.push_str("{\"id\": \"walk\", \"evidence\": {\"unable_to_bear_weight\": \"present\"}}\n");
+    std::fs::write(&cases, &text).unwrap();
+    let o = radix(&[
+        "batch",
+        ANKLE,
+        "--cases",
+        cases.to_str().unwrap(),
+        "--threads",
+        "2",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "some cases failed: {}",
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("cases.jsonl:51: unknown variable `bone_tendernes`"),
+        "{err}"
+    );
+    assert!(err.contains("cases.jsonl:52: not a JSON object"), "{err}");
+    let lines: Vec<Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 53, "one output line per case");
+    for (i, line) in lines.iter().take(50).enumerate() {
+        assert_eq!(line["id"], i);
+        // Each line is the query --json object plus the id.
+        let state = if i % 2 == 0 { "present" } else { "absent" };
+        let single = radix(&[
+            "query",
+            ANKLE,
+            "-e",
+            &format!("bone_tenderness={state}"),
+            "--json",
+        ]);
+        let mut expected: Value = serde_json::from_str(&stdout(&single)).unwrap();
+        expected["id"] = Value::from(i);
+        expected["model"] = line["model"].clone();
+        assert_eq!(line, &expected);
+        if i >= 3 {
+            break;
+        }
+    }
+    assert_eq!(lines[49]["id"], 49);
+    assert!(
+        lines[50]["error"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean")
+    );
+    assert_eq!(lines[52]["triage"]["level"], "urgent");
+}
+
+#[test]
+fn batch_out_never_overwrites_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.jsonl");
+    std::fs::write(&cases, "{\"id\": 1, \"evidence\": {}}\n").unwrap();
+    let out = dir.path().join("out.jsonl");
+    std::fs::write(&out, "keep me\n").unwrap();
+    let o = radix(&[
+        "batch",
+        ANKLE,
+        "--cases",
+        cases.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me\n");
+    let o = radix(&[
+        "batch",
+        ANKLE,
+        "--cases",
+        cases.to_str().unwrap(),
+        "--out",
+        cases.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        std::fs::read_to_string(&cases)
+            .unwrap()
+            .contains("\"id\": 1")
+    );
+    let o = radix(&[
+        "batch",
+        ANKLE,
+        "--cases",
+        cases.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.starts_with("{\"id\":1,"), "{written}");
+}

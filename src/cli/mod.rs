@@ -1,6 +1,7 @@
 //! The command-line face of radix: argument parsing and text/JSON rendering only; every
 //! answer comes from the library.
 
+mod batch;
 mod check;
 mod list;
 mod query;
@@ -33,6 +34,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List the variables with their roles, states and labels.
     List(list::ListArgs),
+    /// Score many cases (JSON Lines) in parallel; one output line per case, in input order.
+    Batch(batch::BatchArgs),
 }
 
 /// Evidence options shared by the commands that take a case.
@@ -92,6 +95,7 @@ pub fn run() -> i32 {
         Command::Query(args) => query::run(&args),
         Command::Check(args) => check::run(&args),
         Command::List(args) => list::run(&args),
+        Command::Batch(args) => batch::run(&args),
     };
     match result {
         Ok(code) => code,

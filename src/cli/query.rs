@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use radix::diagnosis::{self, Diagnosis};
+use radix::diagnosis::{self, Diagnoser, Diagnosis, DiagnosisError};
 use radix::evidence::Evidence;
+use radix::inference::{CompileOptions, DEFAULT_MAX_TABLE_ENTRIES};
 use radix::network::Network;
 use radix::triage::{Triage, TriageLevel};
 
@@ -22,6 +23,9 @@ pub struct QueryArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Refuse networks whose compiled tables would hold more entries than this (8 bytes each).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TABLE_ENTRIES)]
+    max_table_entries: f64,
 }
 
 pub fn run(args: &QueryArgs) -> Result<i32, String> {
@@ -33,7 +37,18 @@ pub fn run(args: &QueryArgs) -> Result<i32, String> {
         .map(|name| net.lookup(name).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
     let model = args.model.display().to_string();
-    match diagnosis::diagnose(&net, &evidence) {
+    let options = CompileOptions {
+        max_table_entries: args.max_table_entries,
+        ..CompileOptions::default()
+    };
+    let outcome = match Diagnoser::with_options(&net, &options) {
+        Ok(d) => d.diagnose(&mut d.workspace(), &evidence),
+        Err(error) => Err(DiagnosisError {
+            triage: radix::triage::assess(&net, &evidence),
+            error,
+        }),
+    };
+    match outcome {
         Ok(d) => {
             if args.json {
                 println!(

@@ -169,7 +169,8 @@ impl<'n> JunctionTree<'n> {
         if plan.total_tables > options.max_table_entries {
             return Err(InferenceError::TooLarge {
                 entries: plan.total_tables,
-                gib: plan.total_tables * 8.0 / f64::from(1u32 << 30),
+                // Base and working potentials (f64) plus the separator index maps (u32).
+                gib: plan.total_tables * 24.0 / f64::from(1u32 << 30),
                 limit: options.max_table_entries,
             });
         }

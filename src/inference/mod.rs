@@ -33,14 +33,15 @@ pub enum InferenceError {
         /// (or `var!=state`, `var=w1,w2`).
         conflict: Vec<String>,
     },
-    /// The elimination would build a table larger than allowed.
+    /// Exact inference would need more table entries than allowed.
     #[error(
-        "exact inference would build a table of {entries:.3e} entries ({gib:.1} GiB), above the limit of {limit:.3e}; raise --max-table-entries if the machine has the memory"
+        "exact inference on this network would need {entries:.3e} table entries (about {gib:.2} GiB), above the limit of {limit:.3e}; raise --max-table-entries if the machine has the memory"
     )]
     TooLarge {
-        /// The largest table the plan would build.
+        /// The entries the plan needs (the largest table for elimination; all cliques for a
+        /// junction tree).
         entries: f64,
-        /// Its size in GiB.
+        /// The memory that would take, in GiB.
         gib: f64,
         /// The configured limit.
         limit: f64,

@@ -1,0 +1,211 @@
+//! `radix batch`: many cases, one compiled network, in parallel, output in input order.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use radix::diagnosis::{self, Diagnoser};
+use radix::inference::{CompileOptions, DEFAULT_MAX_TABLE_ENTRIES};
+use radix::network::Network;
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+
+/// Exit code when some cases failed and the rest were scored.
+pub const EXIT_SOME_FAILED: i32 = 1;
+
+/// Cases scored between two writes: bounds memory while keeping threads busy.
+const CHUNK: usize = 4096;
+
+#[derive(Args)]
+pub struct BatchArgs {
+    /// The model file.
+    model: PathBuf,
+    /// JSON Lines input: one case per line, `{"id": ..., "evidence": {"VAR": "STATE", ...}}`.
+    #[arg(long, value_name = "CASES.jsonl")]
+    cases: PathBuf,
+    /// Write the results here instead of standard output (an existing file needs --force).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Replace FILE if it exists (never the cases file itself).
+    #[arg(long)]
+    force: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Refuse networks whose compiled tables would hold more entries than this.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TABLE_ENTRIES)]
+    max_table_entries: f64,
+}
+
+/// One scored line: the JSON to write and, for a failed case, the error to report.
+struct Scored {
+    json: Option<String>,
+    error: Option<String>,
+}
+
+pub fn run(args: &BatchArgs) -> Result<i32, String> {
+    let net = super::load(&args.model)?;
+    let options = CompileOptions {
+        max_table_entries: args.max_table_entries,
+        ..CompileOptions::default()
+    };
+    let diagnoser = Diagnoser::with_options(&net, &options)
+        .map_err(|e| format!("{}: {e}", args.model.display()))?;
+    let text = std::fs::read_to_string(&args.cases)
+        .map_err(|e| format!("{}: cannot read the cases file: {e}", args.cases.display()))?;
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+
+    let (mut out, temp): (Box<dyn Write>, Option<(PathBuf, PathBuf)>) = match &args.out {
+        None => (Box::new(BufWriter::new(std::io::stdout().lock())), None),
+        Some(path) => {
+            let (file, temp) = open_output(path, &args.cases, args.force)?;
+            (Box::new(BufWriter::new(file)), Some((temp, path.clone())))
+        }
+    };
+
+    let progress = if std::io::stderr().is_terminal() {
+        let pb =
+            ProgressBar::with_draw_target(Some(lines.len() as u64), ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {per_sec}  eta {eta}")
+                .expect("a valid template"),
+        );
+        pb
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let model = args.model.display().to_string();
+    let cases_name = args.cases.display().to_string();
+    let mut failed = 0usize;
+    for chunk in lines.chunks(CHUNK) {
+        let scored: Vec<Scored> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map_init(
+                    || diagnoser.workspace(),
+                    |ws, &(_, line)| score(&net, &diagnoser, ws, line, &model),
+                )
+                .collect()
+        });
+        for ((number, _), s) in chunk.iter().zip(scored) {
+            if let Some(e) = &s.error {
+                failed += 1;
+                progress.suspend(|| eprintln!("error: {cases_name}:{number}: {e}"));
+            }
+            if let Some(json) = s.json {
+                writeln!(out, "{json}").map_err(|e| format!("cannot write the results: {e}"))?;
+            }
+        }
+        progress.inc(chunk.len() as u64);
+    }
+    out.flush()
+        .map_err(|e| format!("cannot write the results: {e}"))?;
+    drop(out);
+    progress.finish_and_clear();
+    if let Some((temp, path)) = temp {
+        std::fs::rename(&temp, &path)
+            .map_err(|e| format!("cannot move the results to {}: {e}", path.display()))?;
+    }
+    eprintln!("{} case(s) scored, {failed} failed", lines.len() - failed);
+    Ok(if failed > 0 { EXIT_SOME_FAILED } else { 0 })
+}
+
+/// Scores one input line. A line that cannot be read gets an error object with its id (if
+/// any) so that output lines stay aligned with input cases.
+fn score(
+    net: &Network,
+    diagnoser: &Diagnoser<'_>,
+    ws: &mut radix::inference::Workspace,
+    line: &str,
+    model: &str,
+) -> Scored {
+    let case: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return failed(Value::Null, format!("not a JSON object: {e}")),
+    };
+    let Some(obj) = case.as_object() else {
+        return failed(Value::Null, "not a JSON object".to_string());
+    };
+    let id = obj.get("id").cloned().unwrap_or(Value::Null);
+    let evidence = match obj.get("evidence") {
+        None => Ok(radix::evidence::Evidence::new()),
+        Some(e) => diagnosis::evidence_from_json(net, e),
+    };
+    let evidence = match evidence {
+        Ok(e) => e,
+        Err(e) => return failed(id, e.to_string()),
+    };
+    match diagnoser.diagnose(ws, &evidence) {
+        Ok(d) => Scored {
+            json: Some(with_id(id, d.to_json(net, &evidence, model)).to_string()),
+            error: None,
+        },
+        Err(failure) => {
+            let body = json!({
+                "model": model,
+                "evidence": diagnosis::evidence_json(net, &evidence),
+                "triage": diagnosis::triage_json(net, &failure.triage),
+                "error": failure.error.to_string(),
+            });
+            Scored {
+                json: Some(with_id(id, body).to_string()),
+                error: Some(failure.error.to_string()),
+            }
+        }
+    }
+}
+
+fn failed(id: Value, message: String) -> Scored {
+    Scored {
+        json: Some(json!({ "id": id, "error": message }).to_string()),
+        error: Some(message),
+    }
+}
+
+/// `{"id": ..., ...rest}` with the id first.
+fn with_id(id: Value, body: Value) -> Value {
+    let mut map = Map::new();
+    map.insert("id".to_string(), id);
+    if let Value::Object(rest) = body {
+        map.extend(rest);
+    }
+    Value::Object(map)
+}
+
+/// Opens a temporary file beside `path`, refusing to replace the cases file or (without
+/// `force`) any existing file. The caller renames it into place when all is written.
+fn open_output(path: &Path, cases: &Path, force: bool) -> Result<(File, PathBuf), String> {
+    if let (Ok(a), Ok(b)) = (path.canonicalize(), cases.canonicalize()) {
+        if a == b {
+            return Err(format!(
+                "--out {} is the cases file; choose another file",
+                path.display()
+            ));
+        }
+    }
+    if path.exists() && !force {
+        return Err(format!(
+            "{} exists; choose another file or pass --force to replace it",
+            path.display()
+        ));
+    }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("results");
+    let temp = path.with_file_name(format!(".{name}.radix-partial"));
+    let file = File::create(&temp).map_err(|e| format!("cannot create {}: {e}", temp.display()))?;
+    Ok((file, temp))
+}
