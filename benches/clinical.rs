@@ -34,6 +34,18 @@ fn bench(c: &mut Criterion) {
     c.bench_function("clinical/query_all_posteriors", |b| {
         b.iter(|| diagnoser.diagnose(&mut ws, black_box(&e)).unwrap())
     });
+    let tree = diagnoser.tree();
+    let mut tws = tree.workspace();
+    c.bench_function("clinical/propagate_only", |b| {
+        b.iter(|| tree.propagate(&mut tws, black_box(&e), None).unwrap())
+    });
+    c.bench_function("clinical/posteriors_only", |b| {
+        b.iter(|| tree.posteriors(&mut tws, black_box(&e)).unwrap())
+    });
+    let origins: Vec<usize> = net.with_role(radix::network::Role::Origin).collect();
+    c.bench_function("clinical/origins_only", |b| {
+        b.iter(|| tree.posteriors_of(&mut tws, black_box(&e), &origins).unwrap())
+    });
     c.bench_function("clinical/query_no_evidence", |b| {
         b.iter(|| {
             diagnoser

@@ -30,7 +30,7 @@
 //! assert!((rain[0] - 0.182 / 0.262).abs() < 1e-12);
 //! ```
 
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Observation};
 use crate::factor::VarId;
 use crate::network::Network;
 
@@ -92,18 +92,36 @@ pub struct JunctionTree<'n> {
     cliques: Vec<Clique>,
     /// Children before parents; roots last.
     collect_order: Vec<usize>,
+    /// Clique potentials after a collect pass with no evidence: each holds its own tables
+    /// times the (rescaled) messages of its subtree.
     base: Vec<f64>,
+    /// The no-evidence upward messages, rescaled to peak at 1, in the separator layout.
+    prior_messages: Vec<f64>,
+    /// ln of the scale each no-evidence message was divided by, per clique.
+    prior_message_ln_scale: Vec<f64>,
+    /// ln of the scale of each base potential (the sum of the scales of its subtree's
+    /// messages): `base × exp(this)` is the true potential.
+    base_ln_scale: Vec<f64>,
     separator_entries: usize,
     homes: Vec<Home>,
     stats: TreeStats,
 }
 
-/// The mutable buffers of one query at a time.
+/// The mutable buffers of one query at a time. Reusing one across queries costs nothing:
+/// only the cliques the previous query touched are reset.
 #[derive(Debug, Clone)]
 pub struct Workspace {
     potentials: Vec<f64>,
+    ln_scale: Vec<f64>,
     up: Vec<f64>,
-    down: Vec<f64>,
+    ratio: Vec<f64>,
+    /// Cliques whose subtree holds evidence in the current query.
+    marked: Vec<bool>,
+    /// Cliques that receive a distribute message in the current query.
+    needed: Vec<bool>,
+    /// Cliques changed since they were last reset, and the list of them.
+    dirty: Vec<bool>,
+    dirty_list: Vec<usize>,
 }
 
 /// Options for [`JunctionTree::compile_with`].
@@ -346,15 +364,48 @@ impl<'n> JunctionTree<'n> {
             separator_entries: sep_offset,
             induced_width: cliques.iter().map(|c| c.vars.len()).max().unwrap_or(1) - 1,
         };
-        Ok(JunctionTree {
+        let mut tree = JunctionTree {
             network,
             cliques,
             collect_order,
             base,
+            prior_messages: vec![0.0; sep_offset],
+            prior_message_ln_scale: Vec::new(),
+            base_ln_scale: Vec::new(),
             separator_entries: sep_offset,
             homes,
             stats,
-        })
+        };
+        tree.absorb_prior_messages();
+        Ok(tree)
+    }
+
+    /// Runs the collect pass once with no evidence and keeps its result: each clique's base
+    /// potential then already holds its subtree's messages, so a query only recomputes the
+    /// messages on the paths from its evidence to the root.
+    fn absorb_prior_messages(&mut self) {
+        let n = self.cliques.len();
+        let mut message_scale = vec![0.0; n];
+        let mut base_scale = vec![0.0; n];
+        for &c in &self.collect_order {
+            let clique = &self.cliques[c];
+            let Some(p) = clique.parent else { continue };
+            let (lo, hi) = (clique.offset, clique.offset + clique.len);
+            let sep = &mut self.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
+            project(&self.base[lo..hi], &clique.to_sep, sep);
+            let max = rescale(sep);
+            // A no-evidence message can be zero only where its subtree forbids a separator
+            // state outright (a deterministic table); keep the scale finite.
+            let max = if max > 0.0 { max } else { 1.0 };
+            message_scale[c] = max.ln();
+            let parent = &self.cliques[p];
+            let (plo, phi) = (parent.offset, parent.offset + parent.len);
+            let sep = &self.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
+            multiply(&mut self.base[plo..phi], &clique.parent_to_sep, sep);
+            base_scale[p] += base_scale[c] + message_scale[c];
+        }
+        self.prior_message_ln_scale = message_scale;
+        self.base_ln_scale = base_scale;
     }
 
     /// The network.
@@ -369,20 +420,22 @@ impl<'n> JunctionTree<'n> {
 
     /// Fresh buffers for queries on this tree.
     pub fn workspace(&self) -> Workspace {
+        let n = self.cliques.len();
         Workspace {
-            potentials: vec![0.0; self.base.len()],
+            potentials: self.base.clone(),
+            ln_scale: self.base_ln_scale.clone(),
             up: vec![0.0; self.separator_entries],
-            down: vec![0.0; self.separator_entries],
+            ratio: vec![0.0; self.separator_entries],
+            marked: vec![false; n],
+            needed: vec![false; n],
+            dirty: vec![false; n],
+            dirty_list: Vec::new(),
         }
     }
 
     /// The posterior of every unobserved variable, and P(evidence).
-    pub fn posteriors(
-        &self,
-        ws: &mut Workspace,
-        evidence: &Evidence,
-    ) -> Result<Posteriors, InferenceError> {
-        let ln_p = self.propagate(ws, evidence)?;
+    pub fn posteriors(&self, ws: &mut Workspace, evidence: &Evidence) -> Result<Posteriors, InferenceError> {
+        let ln_p = self.propagate(ws, evidence, None)?;
         let mut marginals = Vec::with_capacity(self.network.len() - evidence.len());
         for v in 0..self.network.len() {
             if !evidence.contains(v) {
@@ -395,79 +448,169 @@ impl<'n> JunctionTree<'n> {
         })
     }
 
-    /// Enters the evidence and runs both passes; afterwards every clique potential is
-    /// proportional to P(clique, evidence). Returns ln P(evidence).
+    /// The posteriors of the given variables only, and P(evidence). Cheaper than
+    /// [`Self::posteriors`]: the distribute pass visits only the paths to the targets' cliques.
+    pub fn posteriors_of(
+        &self,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+        targets: &[VarId],
+    ) -> Result<Posteriors, InferenceError> {
+        let ln_p = self.propagate(ws, evidence, Some(targets))?;
+        let marginals = targets.iter().map(|&v| (v, self.marginal(ws, v))).collect();
+        Ok(Posteriors {
+            ln_p_evidence: ln_p,
+            marginals,
+        })
+    }
+
+    /// Enters the evidence and propagates it; afterwards the home clique of every target
+    /// (every variable when `targets` is `None`) is proportional to P(clique, evidence).
+    /// Returns ln P(evidence).
+    ///
+    /// Collect recomputes only the messages on the paths from observed variables to the root
+    /// (elsewhere the no-evidence messages stand); distribute visits only the paths from the
+    /// root to the targets.
     pub fn propagate(
         &self,
         ws: &mut Workspace,
         evidence: &Evidence,
+        targets: Option<&[VarId]>,
     ) -> Result<f64, InferenceError> {
-        ws.potentials.copy_from_slice(&self.base);
-        let mut ln_scale = 0.0;
-        for (v, _) in evidence.iter() {
-            let home = self.homes[v];
-            let w = evidence.weights(v, home.card).expect("observed");
-            let clique = &self.cliques[home.clique];
-            let pot = &mut ws.potentials[clique.offset..clique.offset + clique.len];
-            scale_axis(pot, home.stride, &w);
+        // Reset what the previous query changed.
+        for &c in &ws.dirty_list {
+            let clique = &self.cliques[c];
+            let range = clique.offset..clique.offset + clique.len;
+            ws.potentials[range.clone()].copy_from_slice(&self.base[range]);
+            ws.ln_scale[c] = self.base_ln_scale[c];
+            ws.dirty[c] = false;
+            ws.marked[c] = false;
+            ws.needed[c] = false;
         }
-        // Collect: children send to parents.
+        ws.dirty_list.clear();
+        let touch = |ws: &mut Workspace, c: usize| {
+            if !ws.dirty[c] {
+                ws.dirty[c] = true;
+                ws.dirty_list.push(c);
+            }
+        };
+        // Enter the evidence and mark the paths from it to the root.
+        let mut weights = Vec::new();
+        for (v, obs) in evidence.iter() {
+            let home = self.homes[v];
+            weights.clear();
+            match obs {
+                Observation::Is(s) => weights.extend((0..home.card).map(|i| f64::from(u8::from(i == *s)))),
+                Observation::IsNot(s) => weights.extend((0..home.card).map(|i| f64::from(u8::from(i != *s)))),
+                Observation::Likelihood(w) => weights.extend_from_slice(w),
+            }
+            let clique = &self.cliques[home.clique];
+            scale_axis(
+                &mut ws.potentials[clique.offset..clique.offset + clique.len],
+                home.stride,
+                &weights,
+            );
+            touch(ws, home.clique);
+            let mut c = home.clique;
+            while !ws.marked[c] {
+                ws.marked[c] = true;
+                touch(ws, c);
+                match self.cliques[c].parent {
+                    Some(p) => c = p,
+                    None => break,
+                }
+            }
+        }
+        // Collect along the marked paths.
         let mut ln_p = 0.0;
         for &c in &self.collect_order {
+            if !ws.marked[c] {
+                continue;
+            }
             let clique = &self.cliques[c];
             let pot = &ws.potentials[clique.offset..clique.offset + clique.len];
-            match clique.parent {
-                None => {
-                    let total: f64 = pot.iter().sum();
-                    if total <= 0.0 {
-                        return Err(self.conflict(evidence));
-                    }
-                    ln_p += total.ln();
+            let Some(p) = clique.parent else {
+                let total: f64 = pot.iter().sum();
+                if total <= 0.0 || !total.is_finite() {
+                    return Err(self.conflict(evidence));
                 }
-                Some(p) => {
-                    let sep = &mut ws.up[clique.sep_offset..clique.sep_offset + clique.sep_len];
-                    sep.fill(0.0);
-                    for (&x, &k) in pot.iter().zip(&clique.to_sep) {
-                        sep[k as usize] += x;
-                    }
-                    let max = sep.iter().fold(0.0f64, |m, &x| m.max(x));
-                    if max <= 0.0 {
-                        return Err(self.conflict(evidence));
-                    }
-                    let inv = 1.0 / max;
-                    sep.iter_mut().for_each(|x| *x *= inv);
-                    ln_scale += max.ln();
-                    let parent = &self.cliques[p];
-                    let ppot = &mut ws.potentials[parent.offset..parent.offset + parent.len];
-                    for (x, &k) in ppot.iter_mut().zip(&clique.parent_to_sep) {
-                        *x *= sep[k as usize];
+                ln_p += total.ln() + ws.ln_scale[c];
+                continue;
+            };
+            let sep_range = clique.sep_offset..clique.sep_offset + clique.sep_len;
+            let up = &mut ws.up[sep_range.clone()];
+            project(pot, &clique.to_sep, up);
+            let max = rescale(up);
+            if max <= 0.0 {
+                return Err(self.conflict(evidence));
+            }
+            // The parent holds the no-evidence message: replace it by this one.
+            let ratio = &mut ws.ratio[sep_range.clone()];
+            for ((r, &u), &u0) in ratio.iter_mut().zip(up.iter()).zip(&self.prior_messages[sep_range]) {
+                *r = if u0 > 0.0 { u / u0 } else { 0.0 };
+            }
+            let parent = &self.cliques[p];
+            multiply(
+                &mut ws.potentials[parent.offset..parent.offset + parent.len],
+                &clique.parent_to_sep,
+                ratio,
+            );
+            // True message / true no-evidence message, as scales: see `absorb_prior_messages`.
+            ws.ln_scale[p] += ws.ln_scale[c] + max.ln()
+                - self.base_ln_scale[c]
+                - self.prior_message_ln_scale[c];
+        }
+        // Trees without evidence have P = 1: ln 0, nothing to add.
+
+        // Distribute from the root down to the cliques that need it.
+        match targets {
+            None => ws.needed.iter_mut().for_each(|x| *x = true),
+            Some(vars) => {
+                for &v in vars {
+                    let mut c = self.homes[v].clique;
+                    while !ws.needed[c] {
+                        ws.needed[c] = true;
+                        match self.cliques[c].parent {
+                            Some(p) => c = p,
+                            None => break,
+                        }
                     }
                 }
             }
         }
-        // Distribute: parents send back, dividing out what the child sent up.
         for &c in self.collect_order.iter().rev() {
+            if !ws.needed[c] {
+                continue;
+            }
+            touch(ws, c);
             let clique = &self.cliques[c];
             let Some(p) = clique.parent else { continue };
             let parent = &self.cliques[p];
-            let range = clique.sep_offset..clique.sep_offset + clique.sep_len;
-            let down = &mut ws.down[range.clone()];
-            down.fill(0.0);
-            let ppot = &ws.potentials[parent.offset..parent.offset + parent.len];
-            for (&x, &k) in ppot.iter().zip(&clique.parent_to_sep) {
-                down[k as usize] += x;
-            }
+            let sep_range = clique.sep_offset..clique.sep_offset + clique.sep_len;
+            let down = &mut ws.ratio[sep_range.clone()];
+            project(
+                &ws.potentials[parent.offset..parent.offset + parent.len],
+                &clique.parent_to_sep,
+                down,
+            );
             let max = down.iter().fold(0.0f64, |m, &x| m.max(x));
             let inv = if max > 0.0 { 1.0 / max } else { 0.0 };
-            for (d, &u) in down.iter_mut().zip(&ws.up[range]) {
+            // Divide out what this clique sent up (or the no-evidence message it stands on).
+            let old = if ws.marked[c] {
+                &ws.up[sep_range]
+            } else {
+                &self.prior_messages[sep_range]
+            };
+            for (d, &u) in down.iter_mut().zip(old) {
                 *d = if u > 0.0 { *d * inv / u } else { 0.0 };
             }
-            let pot = &mut ws.potentials[clique.offset..clique.offset + clique.len];
-            for (x, &k) in pot.iter_mut().zip(&clique.to_sep) {
-                *x *= down[k as usize];
-            }
+            multiply(
+                &mut ws.potentials[clique.offset..clique.offset + clique.len],
+                &clique.to_sep,
+                down,
+            );
         }
-        Ok(ln_p + ln_scale)
+        Ok(ln_p)
     }
 
     /// The normalised marginal of a variable from its home clique (after [`Self::propagate`]).
@@ -506,6 +649,31 @@ impl<'n> JunctionTree<'n> {
             },
         }
     }
+}
+
+/// Sums a clique potential onto a separator through the clique's index map.
+fn project(pot: &[f64], map: &[u32], sep: &mut [f64]) {
+    sep.fill(0.0);
+    for (&x, &k) in pot.iter().zip(map) {
+        sep[k as usize] += x;
+    }
+}
+
+/// Multiplies a clique potential by a separator table through the clique's index map.
+fn multiply(pot: &mut [f64], map: &[u32], sep: &[f64]) {
+    for (x, &k) in pot.iter_mut().zip(map) {
+        *x *= sep[k as usize];
+    }
+}
+
+/// Divides a table by its largest entry (when positive) and returns that entry.
+fn rescale(t: &mut [f64]) -> f64 {
+    let max = t.iter().fold(0.0f64, |m, &x| m.max(x));
+    if max > 0.0 {
+        let inv = 1.0 / max;
+        t.iter_mut().for_each(|x| *x *= inv);
+    }
+    max
 }
 
 /// Multiplies the entries of a row-major table by `w[state]` along the axis with the given
