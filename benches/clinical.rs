@@ -44,7 +44,10 @@ fn bench(c: &mut Criterion) {
     });
     let origins: Vec<usize> = net.with_role(radix::network::Role::Origin).collect();
     c.bench_function("clinical/origins_only", |b| {
-        b.iter(|| tree.posteriors_of(&mut tws, black_box(&e), &origins).unwrap())
+        b.iter(|| {
+            tree.posteriors_of(&mut tws, black_box(&e), &origins)
+                .unwrap()
+        })
     });
     c.bench_function("clinical/query_no_evidence", |b| {
         b.iter(|| {

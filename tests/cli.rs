@@ -350,3 +350,100 @@ fn batch_out_never_overwrites_without_force() {
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.starts_with("{\"id\":1,"), "{written}");
 }
+
+#[test]
+fn query_check_and_list_take_bif() {
+    let o = radix(&[
+        "query",
+        "tests/data/bn/asia.bif",
+        "-e",
+        "xray=yes",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let tub = v["posteriors"]["tub"]["yes"].as_f64().unwrap();
+    assert!(tub > 0.0104, "a positive X-ray raises tuberculosis");
+    let o = radix(&["query", "tests/data/bn/asia.bif", "-e", "xray=yes"]);
+    assert!(stdout(&o).contains("the posterior of every unobserved variable"));
+    let o = radix(&["check", "tests/data/bn/alarm.bif"]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("variables  37"), "{}", stdout(&o));
+    let o = radix(&["list", "tests/data/bn/child.bif"]);
+    assert!(stdout(&o).contains("Asy/Patch"));
+}
+
+#[test]
+fn convert_round_trips_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("asia.toml");
+    let xml = dir.path().join("asia.xml");
+    let bif = dir.path().join("asia.bif");
+    let o = radix(&["convert", "tests/data/bn/asia.bif", toml.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = radix(&["convert", toml.to_str().unwrap(), xml.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = radix(&["convert", xml.to_str().unwrap(), bif.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("BIF keeps the structure and the tables only"));
+    // The same answers from the original and the converted network.
+    let query = |path: &str| {
+        let o = radix(&["query", path, "-e", "dysp=yes", "-e", "smoke=no", "--json"]);
+        let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        (v["posteriors"].clone(), v["log10_p_evidence"].clone())
+    };
+    assert_eq!(
+        query("tests/data/bn/asia.bif"),
+        query(bif.to_str().unwrap())
+    );
+    assert_eq!(
+        query("tests/data/bn/asia.bif"),
+        query(toml.to_str().unwrap())
+    );
+    // An existing output is kept unless --force; the input is never the output.
+    std::fs::write(&xml, "keep").unwrap();
+    let o = radix(&["convert", toml.to_str().unwrap(), xml.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&xml).unwrap(), "keep");
+    let o = radix(&[
+        "convert",
+        toml.to_str().unwrap(),
+        toml.to_str().unwrap(),
+        "--force",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = radix(&[
+        "convert",
+        toml.to_str().unwrap(),
+        dir.path().join("x.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown model format `csv`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn malformed_bif_reports_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.bif");
+    let text = std::fs::read_to_string("tests/data/bn/asia.bif").unwrap();
+    let cut = text.find("table").unwrap();
+    std::fs::write(&path, &text[..cut + 12]).unwrap();
+    let o = radix(&["check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("broken.bif:"), "{err}");
+    let location = err.split("broken.bif:").nth(1).unwrap();
+    let mut parts = location.split(':');
+    assert!(
+        parts.next().unwrap().parse::<usize>().is_ok(),
+        "a line number: {err}"
+    );
+    assert!(
+        parts.next().unwrap().parse::<usize>().is_ok(),
+        "a column number: {err}"
+    );
+}

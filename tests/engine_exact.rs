@@ -165,9 +165,13 @@ fn junction_tree_matches_enumeration_and_reuses_its_workspace() {
                         }
                     }
                     // A targeted query (distributing only towards the targets) gives the same.
-                    let targets: Vec<usize> = (0..net.len()).filter(|_| rng.gen_bool(0.4)).collect();
+                    let targets: Vec<usize> =
+                        (0..net.len()).filter(|_| rng.gen_bool(0.4)).collect();
                     let some = tree.posteriors_of(&mut ws, &evidence, &targets).unwrap();
-                    assert!((some.ln_p_evidence - got.ln_p_evidence).abs() <= 1e-12 * got.ln_p_evidence.abs().max(1.0));
+                    assert!(
+                        (some.ln_p_evidence - got.ln_p_evidence).abs()
+                            <= 1e-12 * got.ln_p_evidence.abs().max(1.0)
+                    );
                     for &v in &targets {
                         for (a, b) in some.marginal(v).unwrap().iter().zip(&expected[v]) {
                             assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);

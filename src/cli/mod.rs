@@ -3,6 +3,7 @@
 
 mod batch;
 mod check;
+mod convert;
 mod list;
 mod query;
 
@@ -36,6 +37,8 @@ enum Command {
     List(list::ListArgs),
     /// Score many cases (JSON Lines) in parallel; one output line per case, in input order.
     Batch(batch::BatchArgs),
+    /// Convert a model between formats (.toml, .bif, .xml/.xmlbif), chosen by extension.
+    Convert(convert::ConvertArgs),
 }
 
 /// Evidence options shared by the commands that take a case.
@@ -96,6 +99,7 @@ pub fn run() -> i32 {
         Command::Check(args) => check::run(&args),
         Command::List(args) => list::run(&args),
         Command::Batch(args) => batch::run(&args),
+        Command::Convert(args) => convert::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -162,7 +162,14 @@ fn print_text(net: &Network, evidence: &Evidence, d: &Diagnosis, shown: &[usize]
         println!("Evidence: {}", items.join(", "));
     }
     println!();
-    println!("Origins, ranked (posterior probability the origin is present):");
+    let mut shown = shown.to_vec();
+    if d.origins.is_empty() {
+        // A network without diagnostic roles (e.g. read from BIF): show every posterior.
+        println!("No variable has the role `origin`; the posterior of every unobserved variable:");
+        shown = d.posteriors.marginals.iter().map(|(v, _)| *v).collect();
+    } else {
+        println!("Origins, ranked (posterior probability the origin is present):");
+    }
     const MAX_LABEL: usize = 44;
     let width = d
         .origins
@@ -191,7 +198,7 @@ fn print_text(net: &Network, evidence: &Evidence, d: &Diagnosis, shown: &[usize]
             var.id(),
         );
     }
-    for &v in shown {
+    for &v in &shown {
         let var = net.variable(v);
         println!();
         match d.posteriors.marginal(v) {

@@ -391,7 +391,8 @@ impl<'n> JunctionTree<'n> {
             let clique = &self.cliques[c];
             let Some(p) = clique.parent else { continue };
             let (lo, hi) = (clique.offset, clique.offset + clique.len);
-            let sep = &mut self.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
+            let sep =
+                &mut self.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
             project(&self.base[lo..hi], &clique.to_sep, sep);
             let max = rescale(sep);
             // A no-evidence message can be zero only where its subtree forbids a separator
@@ -434,7 +435,11 @@ impl<'n> JunctionTree<'n> {
     }
 
     /// The posterior of every unobserved variable, and P(evidence).
-    pub fn posteriors(&self, ws: &mut Workspace, evidence: &Evidence) -> Result<Posteriors, InferenceError> {
+    pub fn posteriors(
+        &self,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+    ) -> Result<Posteriors, InferenceError> {
         let ln_p = self.propagate(ws, evidence, None)?;
         let mut marginals = Vec::with_capacity(self.network.len() - evidence.len());
         for v in 0..self.network.len() {
@@ -500,8 +505,12 @@ impl<'n> JunctionTree<'n> {
             let home = self.homes[v];
             weights.clear();
             match obs {
-                Observation::Is(s) => weights.extend((0..home.card).map(|i| f64::from(u8::from(i == *s)))),
-                Observation::IsNot(s) => weights.extend((0..home.card).map(|i| f64::from(u8::from(i != *s)))),
+                Observation::Is(s) => {
+                    weights.extend((0..home.card).map(|i| f64::from(u8::from(i == *s))))
+                }
+                Observation::IsNot(s) => {
+                    weights.extend((0..home.card).map(|i| f64::from(u8::from(i != *s))))
+                }
                 Observation::Likelihood(w) => weights.extend_from_slice(w),
             }
             let clique = &self.cliques[home.clique];
@@ -546,7 +555,11 @@ impl<'n> JunctionTree<'n> {
             }
             // The parent holds the no-evidence message: replace it by this one.
             let ratio = &mut ws.ratio[sep_range.clone()];
-            for ((r, &u), &u0) in ratio.iter_mut().zip(up.iter()).zip(&self.prior_messages[sep_range]) {
+            for ((r, &u), &u0) in ratio
+                .iter_mut()
+                .zip(up.iter())
+                .zip(&self.prior_messages[sep_range])
+            {
                 *r = if u0 > 0.0 { u / u0 } else { 0.0 };
             }
             let parent = &self.cliques[p];
@@ -556,9 +569,8 @@ impl<'n> JunctionTree<'n> {
                 ratio,
             );
             // True message / true no-evidence message, as scales: see `absorb_prior_messages`.
-            ws.ln_scale[p] += ws.ln_scale[c] + max.ln()
-                - self.base_ln_scale[c]
-                - self.prior_message_ln_scale[c];
+            ws.ln_scale[p] +=
+                ws.ln_scale[c] + max.ln() - self.base_ln_scale[c] - self.prior_message_ln_scale[c];
         }
         // Trees without evidence have P = 1: ln 0, nothing to add.
 

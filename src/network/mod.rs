@@ -954,8 +954,16 @@ impl NetworkBuilder {
                 renormalised += 1;
                 worst = worst.max(off);
             }
+            // Rows off by more than rounding are divided by their sum; a row that sums to 1
+            // up to a few ulps is kept as written, so that a table written out and read back
+            // is bit-identical.
+            let probabilities = if off > 1e-12 {
+                row.p.iter().map(|x| x / sum).collect()
+            } else {
+                row.p.clone()
+            };
             slots[offset] = Some(TableRow {
-                probabilities: row.p.iter().map(|x| x / sum).collect(),
+                probabilities,
                 source: row.source.clone().or_else(|| default_source.clone()),
             });
         }
