@@ -59,7 +59,7 @@ pub fn diagnose(network: &Network, evidence: &Evidence) -> Result<Diagnosis, Dia
 
 /// A network compiled for diagnosing many cases. Share it across threads; give each thread
 /// its own [`Workspace`].
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Diagnoser<'n> {
     tree: JunctionTree<'n>,
 }

@@ -1,13 +1,23 @@
 //! A compiled junction tree: every posterior and P(evidence) in two passes.
 //!
-//! [`JunctionTree::compile`] does the expensive, evidence-independent work once per network:
-//! moralise, triangulate with several elimination heuristics and keep the order whose cliques
-//! hold the fewest table entries, build the clique tree from the elimination, assign each
-//! conditional table to a clique, multiply them into flat `f64` clique potentials, and
-//! precompute the index maps that project every clique onto its separator. A query
-//! ([`JunctionTree::posteriors`]) then only copies the potentials into a [`Workspace`], enters
-//! the evidence as likelihood vectors (hard evidence is an indicator), and runs one collect and
-//! one distribute pass (Hugin propagation) over flat buffers, with no allocation. Messages are
+//! [`JunctionTree::compile`] does the expensive work once per network and once per *pattern* of
+//! hard evidence (the set of observed variables, not their values), and caches it:
+//!
+//! - the conditional tables are reduced by the pattern: an observed variable leaves the graph,
+//!   so its neighbours are no longer joined through it (this is what makes exact inference with
+//!   evidence cheaper than without);
+//! - the remaining graph is moralised and triangulated with several elimination heuristics, the
+//!   order whose cliques hold the fewest table entries is kept, and the clique tree is built from
+//!   the elimination;
+//! - tables that do not involve an observed variable are multiplied into flat `f64` clique
+//!   potentials, and a collect pass with no evidence is run once and kept (its messages are
+//!   absorbed into the potentials); the index maps that project cliques onto separators are
+//!   precomputed.
+//!
+//! A query ([`JunctionTree::posteriors`]) then only multiplies the evidence-dependent table
+//! slices and the likelihood vectors into their cliques, recomputes the messages on the paths
+//! from them to the root (collect), and sends messages down towards the cliques of the requested
+//! variables (distribute, Hugin style), over flat buffers with no allocation. Messages are
 //! rescaled to peak at 1 and the logarithms of the scales summed, so P(evidence) is kept in log
 //! space.
 //!
@@ -30,6 +40,9 @@
 //! assert!((rain[0] - 0.182 / 0.262).abs() < 1e-12);
 //! ```
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use crate::evidence::{Evidence, Observation};
 use crate::factor::VarId;
 use crate::network::Network;
@@ -38,7 +51,7 @@ use super::order::{self, EliminationPlan, Heuristic};
 use super::ve::DEFAULT_MAX_TABLE_ENTRIES;
 use super::{InferenceError, Posteriors, VariableElimination};
 
-/// One clique of the compiled tree.
+/// One clique of a compiled tree.
 #[derive(Debug, Clone)]
 struct Clique {
     /// Its variables; the potential is row-major over them (last fastest).
@@ -58,13 +71,29 @@ struct Clique {
     parent_to_sep: Vec<u32>,
 }
 
-/// Where a variable's evidence is entered and its marginal read: a clique and the variable's
-/// stride in it.
+/// Where a variable's likelihood is entered and its marginal read: a clique and the
+/// variable's stride in it.
 #[derive(Debug, Clone, Copy)]
 struct Home {
     clique: usize,
     stride: usize,
     card: usize,
+}
+
+/// A conditional table that involves observed variables: at query time its slice for the
+/// observed states is multiplied into its clique.
+#[derive(Debug, Clone)]
+struct DynamicTable {
+    /// The variable whose table it is.
+    child: VarId,
+    /// The clique it goes into (None when every variable of the table is observed: then it
+    /// is a constant factor of P(evidence)).
+    clique: Option<usize>,
+    /// For each clique entry, the index into the full table with the observed variables at
+    /// state 0.
+    map: Vec<u32>,
+    /// The observed variables of the table with their strides in it.
+    observed: Vec<(VarId, usize)>,
 }
 
 /// Size figures of a compiled tree.
@@ -84,33 +113,62 @@ pub struct TreeStats {
     pub induced_width: usize,
 }
 
-/// A network compiled for repeated exact queries. Immutable and `Sync`: share one across
-/// threads, with one [`Workspace`] per thread.
-#[derive(Debug, Clone)]
-pub struct JunctionTree<'n> {
-    network: &'n Network,
+/// The tree compiled for one pattern of hard evidence.
+#[derive(Debug)]
+struct Structure {
+    /// A number unique among the structures of one tree, so a workspace knows whose
+    /// potentials it holds.
+    id: usize,
     cliques: Vec<Clique>,
     /// Children before parents; roots last.
     collect_order: Vec<usize>,
-    /// Clique potentials after a collect pass with no evidence: each holds its own tables
-    /// times the (rescaled) messages of its subtree.
+    /// Clique potentials: the tables without observed variables, times the no-evidence
+    /// messages of each clique's subtree.
     base: Vec<f64>,
     /// The no-evidence upward messages, rescaled to peak at 1, in the separator layout.
     prior_messages: Vec<f64>,
     /// ln of the scale each no-evidence message was divided by, per clique.
     prior_message_ln_scale: Vec<f64>,
-    /// ln of the scale of each base potential (the sum of the scales of its subtree's
-    /// messages): `base × exp(this)` is the true potential.
+    /// ln of the scale of each base potential: `base × exp(this)` is the true potential.
     base_ln_scale: Vec<f64>,
     separator_entries: usize,
-    homes: Vec<Home>,
+    /// Per variable; `None` for the pattern's observed variables.
+    homes: Vec<Option<Home>>,
+    dynamic: Vec<DynamicTable>,
     stats: TreeStats,
 }
 
-/// The mutable buffers of one query at a time. Reusing one across queries costs nothing:
-/// only the cliques the previous query touched are reset.
-#[derive(Debug, Clone)]
+/// A network compiled for repeated exact queries. `Sync`: share one across threads, with one
+/// [`Workspace`] per thread.
+#[derive(Debug)]
+pub struct JunctionTree<'n> {
+    network: &'n Network,
+    options: CompileOptions,
+    /// The tree with no hard evidence.
+    unobserved: Arc<Structure>,
+    /// Trees compiled for patterns of hard evidence, by sorted observed variables.
+    cache: Mutex<PatternCache>,
+}
+
+#[derive(Debug, Default)]
+struct PatternCache {
+    trees: HashMap<Vec<VarId>, Arc<Structure>>,
+    /// Insertion order, for eviction.
+    order: Vec<Vec<VarId>>,
+    /// Entries held by the cached trees.
+    entries: usize,
+    next_id: usize,
+}
+
+/// How many table entries the pattern cache may hold before it forgets its oldest trees.
+const CACHE_ENTRIES: usize = 1 << 26;
+
+/// The mutable buffers of one query at a time. Reusing one across queries is cheap: only the
+/// cliques the previous query touched are reset.
+#[derive(Debug, Clone, Default)]
 pub struct Workspace {
+    /// The structure whose potentials the buffers hold.
+    structure: Option<usize>,
     potentials: Vec<f64>,
     ln_scale: Vec<f64>,
     up: Vec<f64>,
@@ -122,6 +180,7 @@ pub struct Workspace {
     /// Cliques changed since they were last reset, and the list of them.
     dirty: Vec<bool>,
     dirty_list: Vec<usize>,
+    weights: Vec<f64>,
 }
 
 /// Options for [`JunctionTree::compile_with`].
@@ -147,21 +206,27 @@ impl Default for CompileOptions {
     }
 }
 
-/// The best elimination order of the moral graph among the given heuristics.
-pub fn triangulate(network: &Network, heuristics: &[Heuristic]) -> (Heuristic, EliminationPlan) {
+/// The best elimination order of the moral graph among the given heuristics, with the given
+/// variables observed (left out of the graph).
+pub fn triangulate(
+    network: &Network,
+    observed: &[bool],
+    heuristics: &[Heuristic],
+) -> (Heuristic, EliminationPlan) {
     let families: Vec<Vec<VarId>> = (0..network.len())
         .map(|v| {
             let mut f = network.parents(v).to_vec();
             f.push(v);
+            f.retain(|&u| !observed[u]);
             f
         })
         .collect();
     let scopes: Vec<&[VarId]> = families.iter().map(Vec::as_slice).collect();
-    let all: Vec<VarId> = (0..network.len()).collect();
+    let free: Vec<VarId> = (0..network.len()).filter(|&v| !observed[v]).collect();
     let cards = network.cardinalities();
     heuristics
         .iter()
-        .map(|&h| (h, order::plan(&scopes, &all, &cards, h)))
+        .map(|&h| (h, order::plan(&scopes, &free, &cards, h)))
         .min_by(|a, b| a.1.total_tables.total_cmp(&b.1.total_tables))
         .expect("at least one heuristic")
 }
@@ -177,236 +242,20 @@ impl<'n> JunctionTree<'n> {
         network: &'n Network,
         options: &CompileOptions,
     ) -> Result<Self, InferenceError> {
-        let heuristics = if options.heuristics.is_empty() {
-            vec![Heuristic::MinFill]
-        } else {
-            options.heuristics.clone()
-        };
-        let (heuristic, plan) = triangulate(network, &heuristics);
-        // Estimate before allocating anything.
-        if plan.total_tables > options.max_table_entries {
-            return Err(InferenceError::TooLarge {
-                entries: plan.total_tables,
-                // Base and working potentials (f64) plus the separator index maps (u32).
-                gib: plan.total_tables * 24.0 / f64::from(1u32 << 30),
-                limit: options.max_table_entries,
-            });
+        let mut options = options.clone();
+        if options.heuristics.is_empty() {
+            options.heuristics = vec![Heuristic::MinFill];
         }
-        let n = network.len();
-        let cards = network.cardinalities();
-        let mut position = vec![0usize; n];
-        for (i, &v) in plan.order.iter().enumerate() {
-            position[v] = i;
-        }
-        // The elimination tree: clique i (of the i-th eliminated variable) hangs below the
-        // clique of the first-eliminated variable among its other members.
-        let m = plan.cliques.len();
-        let mut parent: Vec<Option<usize>> = plan
-            .cliques
-            .iter()
-            .map(|c| c[1..].iter().map(|&u| position[u]).min())
-            .collect();
-        let mut children: Vec<Vec<usize>> = vec![Vec::new(); m];
-        for (i, p) in parent.iter().enumerate() {
-            if let Some(p) = p {
-                children[*p].push(i);
-            }
-        }
-        // Merge a clique into a child that contains it (the child's separator is the whole
-        // clique), so that only maximal cliques remain.
-        let mut removed = vec![false; m];
-        let mut replaced_by: Vec<usize> = (0..m).collect();
-        for i in 0..m {
-            let members = &plan.cliques[i];
-            if let Some(&w) = children[i]
-                .iter()
-                .find(|&&w| members.iter().all(|v| plan.cliques[w].contains(v)))
-            {
-                removed[i] = true;
-                replaced_by[i] = w;
-                parent[w] = parent[i];
-                let others: Vec<usize> = children[i].iter().copied().filter(|&x| x != w).collect();
-                for &x in &others {
-                    parent[x] = Some(w);
-                }
-                children[w].extend(others);
-                if let Some(p) = parent[i] {
-                    for c in children[p].iter_mut() {
-                        if *c == i {
-                            *c = w;
-                        }
-                    }
-                }
-            }
-        }
-        let find = |mut i: usize| {
-            while replaced_by[i] != i {
-                i = replaced_by[i];
-            }
-            i
-        };
-        // Number the kept cliques and lay out their buffers.
-        let mut index = vec![usize::MAX; m];
-        let mut cliques: Vec<Clique> = Vec::new();
-        let mut offset = 0;
-        for i in 0..m {
-            if removed[i] {
-                continue;
-            }
-            index[i] = cliques.len();
-            let mut vars = plan.cliques[i].clone();
-            vars.sort_unstable();
-            let len: usize = vars.iter().map(|&v| cards[v]).product();
-            cliques.push(Clique {
-                vars,
-                offset,
-                len,
-                parent: None,
-                sep_offset: 0,
-                sep_len: 0,
-                to_sep: Vec::new(),
-                parent_to_sep: Vec::new(),
-            });
-            offset += len;
-        }
-        for i in 0..m {
-            if !removed[i] {
-                cliques[index[i]].parent = parent[i].map(|p| index[find(p)]);
-            }
-        }
-        // Separators and their index maps.
-        let mut sep_offset = 0;
-        for c in 0..cliques.len() {
-            let Some(p) = cliques[c].parent else { continue };
-            let sep: Vec<VarId> = cliques[c]
-                .vars
-                .iter()
-                .copied()
-                .filter(|v| cliques[p].vars.contains(v))
-                .collect();
-            let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
-            let to_sep = index_map(&cliques[c].vars, &sep, &cards);
-            let parent_to_sep = index_map(&cliques[p].vars, &sep, &cards);
-            let clique = &mut cliques[c];
-            clique.sep_offset = sep_offset;
-            clique.sep_len = sep_len;
-            clique.to_sep = to_sep;
-            clique.parent_to_sep = parent_to_sep;
-            sep_offset += sep_len;
-        }
-        // Initial potentials: each conditional table goes to the clique of the first-eliminated
-        // member of its family, which holds the whole family.
-        let mut base = vec![1.0; offset];
-        for v in 0..n {
-            let factor = network.cpd(v).factor();
-            let first = factor
-                .scope()
-                .iter()
-                .map(|&u| position[u])
-                .min()
-                .expect("a family is non-empty");
-            let c = index[find(first)];
-            let clique = &cliques[c];
-            debug_assert!(factor.scope().iter().all(|u| clique.vars.contains(u)));
-            let map = index_map(&clique.vars, factor.scope(), &cards);
-            let values = factor
-                .table()
-                .as_slice()
-                .expect("factor tables are contiguous");
-            let pot = &mut base[clique.offset..clique.offset + clique.len];
-            for (x, &k) in pot.iter_mut().zip(&map) {
-                *x *= values[k as usize];
-            }
-        }
-        // Each variable is read and observed in the smallest clique that holds it.
-        let mut homes = Vec::with_capacity(n);
-        for v in 0..n {
-            let c = (0..cliques.len())
-                .filter(|&c| cliques[c].vars.contains(&v))
-                .min_by_key(|&c| cliques[c].len)
-                .expect("every variable is in a clique");
-            let k = cliques[c]
-                .vars
-                .iter()
-                .position(|&u| u == v)
-                .expect("member");
-            let stride: usize = cliques[c].vars[k + 1..].iter().map(|&u| cards[u]).product();
-            homes.push(Home {
-                clique: c,
-                stride,
-                card: cards[v],
-            });
-        }
-        // Post-order: children before parents.
-        let mut kids: Vec<Vec<usize>> = vec![Vec::new(); cliques.len()];
-        let mut roots = Vec::new();
-        for (c, clique) in cliques.iter().enumerate() {
-            match clique.parent {
-                Some(p) => kids[p].push(c),
-                None => roots.push(c),
-            }
-        }
-        let mut collect_order = Vec::with_capacity(cliques.len());
-        let mut stack: Vec<(usize, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
-        while let Some((c, expanded)) = stack.pop() {
-            if expanded {
-                collect_order.push(c);
-            } else {
-                stack.push((c, true));
-                stack.extend(kids[c].iter().map(|&k| (k, false)));
-            }
-        }
-        let stats = TreeStats {
-            heuristic,
-            cliques: cliques.len(),
-            total_entries: offset,
-            max_clique_entries: cliques.iter().map(|c| c.len).max().unwrap_or(0),
-            separator_entries: sep_offset,
-            induced_width: cliques.iter().map(|c| c.vars.len()).max().unwrap_or(1) - 1,
-        };
-        let mut tree = JunctionTree {
+        let unobserved = Arc::new(build(network, &vec![false; network.len()], &options, 0)?);
+        Ok(JunctionTree {
             network,
-            cliques,
-            collect_order,
-            base,
-            prior_messages: vec![0.0; sep_offset],
-            prior_message_ln_scale: Vec::new(),
-            base_ln_scale: Vec::new(),
-            separator_entries: sep_offset,
-            homes,
-            stats,
-        };
-        tree.absorb_prior_messages();
-        Ok(tree)
-    }
-
-    /// Runs the collect pass once with no evidence and keeps its result: each clique's base
-    /// potential then already holds its subtree's messages, so a query only recomputes the
-    /// messages on the paths from its evidence to the root.
-    fn absorb_prior_messages(&mut self) {
-        let n = self.cliques.len();
-        let mut message_scale = vec![0.0; n];
-        let mut base_scale = vec![0.0; n];
-        for &c in &self.collect_order {
-            let clique = &self.cliques[c];
-            let Some(p) = clique.parent else { continue };
-            let (lo, hi) = (clique.offset, clique.offset + clique.len);
-            let sep =
-                &mut self.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
-            project(&self.base[lo..hi], &clique.to_sep, sep);
-            let max = rescale(sep);
-            // A no-evidence message can be zero only where its subtree forbids a separator
-            // state outright (a deterministic table); keep the scale finite.
-            let max = if max > 0.0 { max } else { 1.0 };
-            message_scale[c] = max.ln();
-            let parent = &self.cliques[p];
-            let (plo, phi) = (parent.offset, parent.offset + parent.len);
-            let sep = &self.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
-            multiply(&mut self.base[plo..phi], &clique.parent_to_sep, sep);
-            base_scale[p] += base_scale[c] + message_scale[c];
-        }
-        self.prior_message_ln_scale = message_scale;
-        self.base_ln_scale = base_scale;
+            options,
+            unobserved,
+            cache: Mutex::new(PatternCache {
+                next_id: 1,
+                ..PatternCache::default()
+            }),
+        })
     }
 
     /// The network.
@@ -414,24 +263,88 @@ impl<'n> JunctionTree<'n> {
         self.network
     }
 
-    /// Size figures.
+    /// Size figures of the tree with no evidence.
     pub fn stats(&self) -> &TreeStats {
-        &self.stats
+        &self.unobserved.stats
+    }
+
+    /// Size figures of the tree compiled for the hard evidence of `evidence` (compiling it if
+    /// needed).
+    pub fn stats_for(&self, evidence: &Evidence) -> Result<TreeStats, InferenceError> {
+        Ok(self.structure_for(evidence)?.stats.clone())
+    }
+
+    /// Forgets the trees compiled for patterns of hard evidence (they are compiled again on
+    /// demand). Benchmarks use it to time queries with a cold cache.
+    pub fn clear_cache(&self) {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.trees.clear();
+        cache.order.clear();
+        cache.entries = 0;
+    }
+
+    /// The number of evidence patterns whose trees are cached.
+    pub fn cached_patterns(&self) -> usize {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trees
+            .len()
+    }
+
+    /// The variables of each clique of the tree with no evidence.
+    pub fn clique_scopes(&self) -> impl Iterator<Item = &[VarId]> {
+        self.unobserved.cliques.iter().map(|c| c.vars.as_slice())
     }
 
     /// Fresh buffers for queries on this tree.
     pub fn workspace(&self) -> Workspace {
-        let n = self.cliques.len();
-        Workspace {
-            potentials: self.base.clone(),
-            ln_scale: self.base_ln_scale.clone(),
-            up: vec![0.0; self.separator_entries],
-            ratio: vec![0.0; self.separator_entries],
-            marked: vec![false; n],
-            needed: vec![false; n],
-            dirty: vec![false; n],
-            dirty_list: Vec::new(),
+        Workspace::default()
+    }
+
+    /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
+    fn structure_for(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
+        let pattern: Vec<VarId> = evidence
+            .iter()
+            .map(|(v, _)| v)
+            .filter(|&v| {
+                evidence
+                    .certain_state(v, self.network.variable(v).cardinality())
+                    .is_some()
+            })
+            .collect();
+        if pattern.is_empty() {
+            return Ok(Arc::clone(&self.unobserved));
         }
+        let id = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = cache.trees.get(&pattern) {
+                return Ok(Arc::clone(s));
+            }
+            cache.next_id += 1;
+            cache.next_id
+        };
+        // Compile outside the lock: other threads keep querying.
+        let mut observed = vec![false; self.network.len()];
+        for &v in &pattern {
+            observed[v] = true;
+        }
+        let structure = Arc::new(build(self.network, &observed, &self.options, id)?);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = cache.trees.get(&pattern) {
+            return Ok(Arc::clone(s));
+        }
+        let size = structure.base.len();
+        while cache.entries + size > CACHE_ENTRIES && !cache.order.is_empty() {
+            let oldest = cache.order.remove(0);
+            if let Some(old) = cache.trees.remove(&oldest) {
+                cache.entries -= old.base.len();
+            }
+        }
+        cache.entries += size;
+        cache.order.push(pattern.clone());
+        cache.trees.insert(pattern, Arc::clone(&structure));
+        Ok(structure)
     }
 
     /// The posterior of every unobserved variable, and P(evidence).
@@ -440,11 +353,12 @@ impl<'n> JunctionTree<'n> {
         ws: &mut Workspace,
         evidence: &Evidence,
     ) -> Result<Posteriors, InferenceError> {
-        let ln_p = self.propagate(ws, evidence, None)?;
+        let s = self.structure_for(evidence)?;
+        let ln_p = self.propagate_on(&s, ws, evidence, None)?;
         let mut marginals = Vec::with_capacity(self.network.len() - evidence.len());
         for v in 0..self.network.len() {
             if !evidence.contains(v) {
-                marginals.push((v, self.marginal(ws, v)));
+                marginals.push((v, self.marginal(&s, ws, evidence, v)));
             }
         }
         Ok(Posteriors {
@@ -461,82 +375,110 @@ impl<'n> JunctionTree<'n> {
         evidence: &Evidence,
         targets: &[VarId],
     ) -> Result<Posteriors, InferenceError> {
-        let ln_p = self.propagate(ws, evidence, Some(targets))?;
-        let marginals = targets.iter().map(|&v| (v, self.marginal(ws, v))).collect();
+        let s = self.structure_for(evidence)?;
+        let ln_p = self.propagate_on(&s, ws, evidence, Some(targets))?;
+        let marginals = targets
+            .iter()
+            .map(|&v| (v, self.marginal(&s, ws, evidence, v)))
+            .collect();
         Ok(Posteriors {
             ln_p_evidence: ln_p,
             marginals,
         })
     }
 
-    /// Enters the evidence and propagates it; afterwards the home clique of every target
-    /// (every variable when `targets` is `None`) is proportional to P(clique, evidence).
-    /// Returns ln P(evidence).
-    ///
-    /// Collect recomputes only the messages on the paths from observed variables to the root
-    /// (elsewhere the no-evidence messages stand); distribute visits only the paths from the
-    /// root to the targets.
+    /// Enters the evidence and propagates it, distributing towards the cliques of `targets`
+    /// (all cliques when `None`). Returns ln P(evidence).
     pub fn propagate(
         &self,
         ws: &mut Workspace,
         evidence: &Evidence,
         targets: Option<&[VarId]>,
     ) -> Result<f64, InferenceError> {
-        // Reset what the previous query changed.
-        for &c in &ws.dirty_list {
-            let clique = &self.cliques[c];
-            let range = clique.offset..clique.offset + clique.len;
-            ws.potentials[range.clone()].copy_from_slice(&self.base[range]);
-            ws.ln_scale[c] = self.base_ln_scale[c];
-            ws.dirty[c] = false;
-            ws.marked[c] = false;
-            ws.needed[c] = false;
-        }
-        ws.dirty_list.clear();
-        let touch = |ws: &mut Workspace, c: usize| {
-            if !ws.dirty[c] {
-                ws.dirty[c] = true;
-                ws.dirty_list.push(c);
-            }
-        };
-        // Enter the evidence and mark the paths from it to the root.
-        let mut weights = Vec::new();
+        let s = self.structure_for(evidence)?;
+        self.propagate_on(&s, ws, evidence, targets)
+    }
+
+    fn propagate_on(
+        &self,
+        s: &Structure,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+        targets: Option<&[VarId]>,
+    ) -> Result<f64, InferenceError> {
+        reset(s, ws);
+        let cards_of = |v: VarId| self.network.variable(v).cardinality();
+        // Constant factors: the weights of the observed states, and tables whose every
+        // variable is observed.
+        let mut ln_p = 0.0;
         for (v, obs) in evidence.iter() {
-            let home = self.homes[v];
-            weights.clear();
-            match obs {
-                Observation::Is(s) => {
-                    weights.extend((0..home.card).map(|i| f64::from(u8::from(i == *s))))
+            if let Observation::Likelihood(w) = obs {
+                if let Some(state) = evidence.certain_state(v, w.len()) {
+                    ln_p += w[state].ln();
                 }
-                Observation::IsNot(s) => {
-                    weights.extend((0..home.card).map(|i| f64::from(u8::from(i != *s))))
-                }
-                Observation::Likelihood(w) => weights.extend_from_slice(w),
             }
-            let clique = &self.cliques[home.clique];
+        }
+        // Tables involving observed variables: multiply the observed slice into the clique.
+        for d in &s.dynamic {
+            let offset: usize = d
+                .observed
+                .iter()
+                .map(|&(u, stride)| {
+                    evidence
+                        .certain_state(u, cards_of(u))
+                        .expect("pattern variable")
+                        * stride
+                })
+                .sum();
+            let table = self
+                .network
+                .cpd(d.child)
+                .factor()
+                .table()
+                .as_slice()
+                .expect("factor tables are contiguous");
+            match d.clique {
+                None => ln_p += table[offset].ln(),
+                Some(c) => {
+                    let clique = &s.cliques[c];
+                    let pot = &mut ws.potentials[clique.offset..clique.offset + clique.len];
+                    for (x, &k) in pot.iter_mut().zip(&d.map) {
+                        *x *= table[k as usize + offset];
+                    }
+                    mark(s, ws, c);
+                }
+            }
+        }
+        if ln_p == f64::NEG_INFINITY {
+            return Err(self.conflict(evidence));
+        }
+        // Likelihood vectors on unobserved variables.
+        for (v, obs) in evidence.iter() {
+            let Some(home) = s.homes[v] else { continue };
+            ws.weights.clear();
+            match obs {
+                Observation::Is(x) => ws
+                    .weights
+                    .extend((0..home.card).map(|i| f64::from(u8::from(i == *x)))),
+                Observation::IsNot(x) => ws
+                    .weights
+                    .extend((0..home.card).map(|i| f64::from(u8::from(i != *x)))),
+                Observation::Likelihood(w) => ws.weights.extend_from_slice(w),
+            }
+            let clique = &s.cliques[home.clique];
             scale_axis(
                 &mut ws.potentials[clique.offset..clique.offset + clique.len],
                 home.stride,
-                &weights,
+                &ws.weights,
             );
-            touch(ws, home.clique);
-            let mut c = home.clique;
-            while !ws.marked[c] {
-                ws.marked[c] = true;
-                touch(ws, c);
-                match self.cliques[c].parent {
-                    Some(p) => c = p,
-                    None => break,
-                }
-            }
+            mark(s, ws, home.clique);
         }
         // Collect along the marked paths.
-        let mut ln_p = 0.0;
-        for &c in &self.collect_order {
+        for &c in &s.collect_order {
             if !ws.marked[c] {
                 continue;
             }
-            let clique = &self.cliques[c];
+            let clique = &s.cliques[c];
             let pot = &ws.potentials[clique.offset..clique.offset + clique.len];
             let Some(p) = clique.parent else {
                 let total: f64 = pot.iter().sum();
@@ -558,11 +500,11 @@ impl<'n> JunctionTree<'n> {
             for ((r, &u), &u0) in ratio
                 .iter_mut()
                 .zip(up.iter())
-                .zip(&self.prior_messages[sep_range])
+                .zip(&s.prior_messages[sep_range])
             {
                 *r = if u0 > 0.0 { u / u0 } else { 0.0 };
             }
-            let parent = &self.cliques[p];
+            let parent = &s.cliques[p];
             multiply(
                 &mut ws.potentials[parent.offset..parent.offset + parent.len],
                 &clique.parent_to_sep,
@@ -570,19 +512,20 @@ impl<'n> JunctionTree<'n> {
             );
             // True message / true no-evidence message, as scales: see `absorb_prior_messages`.
             ws.ln_scale[p] +=
-                ws.ln_scale[c] + max.ln() - self.base_ln_scale[c] - self.prior_message_ln_scale[c];
+                ws.ln_scale[c] + max.ln() - s.base_ln_scale[c] - s.prior_message_ln_scale[c];
         }
-        // Trees without evidence have P = 1: ln 0, nothing to add.
+        // Trees without evidence have P = 1: ln 1 = 0, nothing to add.
 
-        // Distribute from the root down to the cliques that need it.
+        // Distribute from the roots down to the cliques that need it.
         match targets {
             None => ws.needed.iter_mut().for_each(|x| *x = true),
             Some(vars) => {
                 for &v in vars {
-                    let mut c = self.homes[v].clique;
+                    let Some(home) = s.homes[v] else { continue };
+                    let mut c = home.clique;
                     while !ws.needed[c] {
                         ws.needed[c] = true;
-                        match self.cliques[c].parent {
+                        match s.cliques[c].parent {
                             Some(p) => c = p,
                             None => break,
                         }
@@ -590,14 +533,14 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
-        for &c in self.collect_order.iter().rev() {
+        for &c in s.collect_order.iter().rev() {
             if !ws.needed[c] {
                 continue;
             }
             touch(ws, c);
-            let clique = &self.cliques[c];
+            let clique = &s.cliques[c];
             let Some(p) = clique.parent else { continue };
-            let parent = &self.cliques[p];
+            let parent = &s.cliques[p];
             let sep_range = clique.sep_offset..clique.sep_offset + clique.sep_len;
             let down = &mut ws.ratio[sep_range.clone()];
             project(
@@ -611,7 +554,7 @@ impl<'n> JunctionTree<'n> {
             let old = if ws.marked[c] {
                 &ws.up[sep_range]
             } else {
-                &self.prior_messages[sep_range]
+                &s.prior_messages[sep_range]
             };
             for (d, &u) in down.iter_mut().zip(old) {
                 *d = if u > 0.0 { *d * inv / u } else { 0.0 };
@@ -625,16 +568,21 @@ impl<'n> JunctionTree<'n> {
         Ok(ln_p)
     }
 
-    /// The normalised marginal of a variable from its home clique (after [`Self::propagate`]).
-    fn marginal(&self, ws: &Workspace, v: VarId) -> Vec<f64> {
-        let home = self.homes[v];
-        let clique = &self.cliques[home.clique];
+    /// The normalised marginal of a variable after propagation: from its home clique, or from
+    /// the evidence for an observed variable.
+    fn marginal(&self, s: &Structure, ws: &Workspace, evidence: &Evidence, v: VarId) -> Vec<f64> {
+        let Some(home) = s.homes[v] else {
+            let card = self.network.variable(v).cardinality();
+            let state = evidence.certain_state(v, card).expect("pattern variable");
+            return (0..card).map(|i| f64::from(u8::from(i == state))).collect();
+        };
+        let clique = &s.cliques[home.clique];
         let pot = &ws.potentials[clique.offset..clique.offset + clique.len];
         let mut m = vec![0.0; home.card];
         let block = home.card * home.stride;
         for chunk in pot.chunks_exact(block) {
-            for (s, run) in chunk.chunks_exact(home.stride).enumerate() {
-                m[s] += run.iter().sum::<f64>();
+            for (x, run) in chunk.chunks_exact(home.stride).enumerate() {
+                m[x] += run.iter().sum::<f64>();
             }
         }
         let total: f64 = m.iter().sum();
@@ -661,6 +609,328 @@ impl<'n> JunctionTree<'n> {
             },
         }
     }
+}
+
+/// Readies the workspace for a query on `s`: resizes and fills it for a new structure, or
+/// resets only the cliques the previous query changed.
+fn reset(s: &Structure, ws: &mut Workspace) {
+    if ws.structure != Some(s.id) {
+        let n = s.cliques.len();
+        ws.potentials.clear();
+        ws.potentials.extend_from_slice(&s.base);
+        ws.ln_scale.clear();
+        ws.ln_scale.extend_from_slice(&s.base_ln_scale);
+        ws.up.resize(s.separator_entries, 0.0);
+        ws.ratio.resize(s.separator_entries, 0.0);
+        for flags in [&mut ws.marked, &mut ws.needed, &mut ws.dirty] {
+            flags.clear();
+            flags.resize(n, false);
+        }
+        ws.dirty_list.clear();
+        ws.structure = Some(s.id);
+        return;
+    }
+    for &c in &ws.dirty_list {
+        let clique = &s.cliques[c];
+        let range = clique.offset..clique.offset + clique.len;
+        ws.potentials[range.clone()].copy_from_slice(&s.base[range]);
+        ws.ln_scale[c] = s.base_ln_scale[c];
+        ws.dirty[c] = false;
+        ws.marked[c] = false;
+        ws.needed[c] = false;
+    }
+    ws.dirty_list.clear();
+}
+
+/// Records that a clique's potential changed.
+fn touch(ws: &mut Workspace, c: usize) {
+    if !ws.dirty[c] {
+        ws.dirty[c] = true;
+        ws.dirty_list.push(c);
+    }
+}
+
+/// Marks a clique and its path to the root as holding evidence.
+fn mark(s: &Structure, ws: &mut Workspace, mut c: usize) {
+    touch(ws, c);
+    while !ws.marked[c] {
+        ws.marked[c] = true;
+        touch(ws, c);
+        match s.cliques[c].parent {
+            Some(p) => c = p,
+            None => break,
+        }
+    }
+}
+
+/// Compiles the tree for one pattern of hard evidence.
+fn build(
+    network: &Network,
+    observed: &[bool],
+    options: &CompileOptions,
+    id: usize,
+) -> Result<Structure, InferenceError> {
+    let (heuristic, plan) = triangulate(network, observed, &options.heuristics);
+    // Estimate before allocating anything.
+    if plan.total_tables > options.max_table_entries {
+        return Err(InferenceError::TooLarge {
+            entries: plan.total_tables,
+            // Base and working potentials (f64) plus the separator index maps (u32).
+            gib: plan.total_tables * 24.0 / f64::from(1u32 << 30),
+            limit: options.max_table_entries,
+        });
+    }
+    let n = network.len();
+    let cards = network.cardinalities();
+    let mut position = vec![usize::MAX; n];
+    for (i, &v) in plan.order.iter().enumerate() {
+        position[v] = i;
+    }
+    // The elimination tree: clique i (of the i-th eliminated variable) hangs below the clique
+    // of the first-eliminated variable among its other members.
+    let m = plan.cliques.len();
+    let mut parent: Vec<Option<usize>> = plan
+        .cliques
+        .iter()
+        .map(|c| c[1..].iter().map(|&u| position[u]).min())
+        .collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); m];
+    for (i, p) in parent.iter().enumerate() {
+        if let Some(p) = p {
+            children[*p].push(i);
+        }
+    }
+    // Merge a clique into a child that contains it, so that only maximal cliques remain.
+    let mut removed = vec![false; m];
+    let mut replaced_by: Vec<usize> = (0..m).collect();
+    for i in 0..m {
+        let members = &plan.cliques[i];
+        if let Some(&w) = children[i]
+            .iter()
+            .find(|&&w| members.iter().all(|v| plan.cliques[w].contains(v)))
+        {
+            removed[i] = true;
+            replaced_by[i] = w;
+            parent[w] = parent[i];
+            let others: Vec<usize> = children[i].iter().copied().filter(|&x| x != w).collect();
+            for &x in &others {
+                parent[x] = Some(w);
+            }
+            children[w].extend(others);
+            if let Some(p) = parent[i] {
+                for c in children[p].iter_mut() {
+                    if *c == i {
+                        *c = w;
+                    }
+                }
+            }
+        }
+    }
+    let find = |mut i: usize| {
+        while replaced_by[i] != i {
+            i = replaced_by[i];
+        }
+        i
+    };
+    // Number the kept cliques and lay out their buffers.
+    let mut index = vec![usize::MAX; m];
+    let mut cliques: Vec<Clique> = Vec::new();
+    let mut offset = 0;
+    for i in 0..m {
+        if removed[i] {
+            continue;
+        }
+        index[i] = cliques.len();
+        let mut vars = plan.cliques[i].clone();
+        vars.sort_unstable();
+        let len: usize = vars.iter().map(|&v| cards[v]).product();
+        cliques.push(Clique {
+            vars,
+            offset,
+            len,
+            parent: None,
+            sep_offset: 0,
+            sep_len: 0,
+            to_sep: Vec::new(),
+            parent_to_sep: Vec::new(),
+        });
+        offset += len;
+    }
+    for i in 0..m {
+        if !removed[i] {
+            cliques[index[i]].parent = parent[i].map(|p| index[find(p)]);
+        }
+    }
+    // Separators and their index maps.
+    let mut sep_offset = 0;
+    for c in 0..cliques.len() {
+        let Some(p) = cliques[c].parent else { continue };
+        let sep: Vec<VarId> = cliques[c]
+            .vars
+            .iter()
+            .copied()
+            .filter(|v| cliques[p].vars.contains(v))
+            .collect();
+        let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
+        let to_sep = index_map(&cliques[c].vars, &sep, &cards);
+        let parent_to_sep = index_map(&cliques[p].vars, &sep, &cards);
+        let clique = &mut cliques[c];
+        clique.sep_offset = sep_offset;
+        clique.sep_len = sep_len;
+        clique.to_sep = to_sep;
+        clique.parent_to_sep = parent_to_sep;
+        sep_offset += sep_len;
+    }
+    // Each table goes to the clique of the first-eliminated unobserved member of its family,
+    // which holds all of them. Tables without observed variables are multiplied in now.
+    let mut base = vec![1.0; offset];
+    let mut dynamic = Vec::new();
+    for v in 0..n {
+        let factor = network.cpd(v).factor();
+        let scope = factor.scope();
+        let values = factor
+            .table()
+            .as_slice()
+            .expect("factor tables are contiguous");
+        let mut strides = vec![0usize; scope.len()];
+        let mut s = 1;
+        for i in (0..scope.len()).rev() {
+            strides[i] = s;
+            s *= cards[scope[i]];
+        }
+        let free: Vec<usize> = (0..scope.len()).filter(|&i| !observed[scope[i]]).collect();
+        let observed_axes: Vec<(VarId, usize)> = (0..scope.len())
+            .filter(|&i| observed[scope[i]])
+            .map(|i| (scope[i], strides[i]))
+            .collect();
+        let Some(first) = free.iter().map(|&i| position[scope[i]]).min() else {
+            dynamic.push(DynamicTable {
+                child: v,
+                clique: None,
+                map: Vec::new(),
+                observed: observed_axes,
+            });
+            continue;
+        };
+        let c = index[find(first)];
+        let clique = &cliques[c];
+        let var_strides: Vec<usize> = clique
+            .vars
+            .iter()
+            .map(|u| {
+                free.iter()
+                    .find(|&&i| scope[i] == *u)
+                    .map_or(0, |&i| strides[i])
+            })
+            .collect();
+        let map = strided_map(&clique.vars, &var_strides, &cards);
+        if observed_axes.is_empty() {
+            let pot = &mut base[clique.offset..clique.offset + clique.len];
+            for (x, &k) in pot.iter_mut().zip(&map) {
+                *x *= values[k as usize];
+            }
+        } else {
+            dynamic.push(DynamicTable {
+                child: v,
+                clique: Some(c),
+                map,
+                observed: observed_axes,
+            });
+        }
+    }
+    // Each unobserved variable is read and weighted in the smallest clique that holds it.
+    let mut homes = vec![None; n];
+    for (c, clique) in cliques.iter().enumerate() {
+        for (k, &v) in clique.vars.iter().enumerate() {
+            let better = match homes[v] {
+                None => true,
+                Some(Home { clique: h, .. }) => clique.len < cliques[h].len,
+            };
+            if better {
+                let stride: usize = clique.vars[k + 1..].iter().map(|&u| cards[u]).product();
+                homes[v] = Some(Home {
+                    clique: c,
+                    stride,
+                    card: cards[v],
+                });
+            }
+        }
+    }
+    // Post-order: children before parents.
+    let mut kids: Vec<Vec<usize>> = vec![Vec::new(); cliques.len()];
+    let mut roots = Vec::new();
+    for (c, clique) in cliques.iter().enumerate() {
+        match clique.parent {
+            Some(p) => kids[p].push(c),
+            None => roots.push(c),
+        }
+    }
+    let mut collect_order = Vec::with_capacity(cliques.len());
+    let mut stack: Vec<(usize, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
+    while let Some((c, expanded)) = stack.pop() {
+        if expanded {
+            collect_order.push(c);
+        } else {
+            stack.push((c, true));
+            stack.extend(kids[c].iter().map(|&k| (k, false)));
+        }
+    }
+    let stats = TreeStats {
+        heuristic,
+        cliques: cliques.len(),
+        total_entries: offset,
+        max_clique_entries: cliques.iter().map(|c| c.len).max().unwrap_or(0),
+        separator_entries: sep_offset,
+        induced_width: cliques
+            .iter()
+            .map(|c| c.vars.len())
+            .max()
+            .unwrap_or(1)
+            .saturating_sub(1),
+    };
+    let mut structure = Structure {
+        id,
+        cliques,
+        collect_order,
+        base,
+        prior_messages: vec![0.0; sep_offset],
+        prior_message_ln_scale: Vec::new(),
+        base_ln_scale: Vec::new(),
+        separator_entries: sep_offset,
+        homes,
+        dynamic,
+        stats,
+    };
+    absorb_prior_messages(&mut structure);
+    Ok(structure)
+}
+
+/// Runs the collect pass once with only the static tables and keeps its result: each clique's
+/// base potential then already holds its subtree's messages, so a query recomputes only the
+/// messages on the paths from its evidence to the root.
+fn absorb_prior_messages(s: &mut Structure) {
+    let n = s.cliques.len();
+    let mut message_scale = vec![0.0; n];
+    let mut base_scale = vec![0.0; n];
+    for &c in &s.collect_order {
+        let clique = &s.cliques[c];
+        let Some(p) = clique.parent else { continue };
+        let (lo, hi) = (clique.offset, clique.offset + clique.len);
+        let sep = &mut s.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
+        project(&s.base[lo..hi], &clique.to_sep, sep);
+        let max = rescale(sep);
+        // A static message can be zero where its subtree forbids a separator state outright
+        // (a deterministic table); keep the scale finite.
+        let max = if max > 0.0 { max } else { 1.0 };
+        message_scale[c] = max.ln();
+        let parent = &s.cliques[p];
+        let (plo, phi) = (parent.offset, parent.offset + parent.len);
+        let sep = &s.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
+        multiply(&mut s.base[plo..phi], &clique.parent_to_sep, sep);
+        base_scale[p] += base_scale[c] + message_scale[c];
+    }
+    s.prior_message_ln_scale = message_scale;
+    s.base_ln_scale = base_scale;
 }
 
 /// Sums a clique potential onto a separator through the clique's index map.
@@ -710,11 +980,16 @@ fn index_map(vars: &[VarId], sub: &[VarId], cards: &[usize]) -> Vec<u32> {
         sub_stride[i] = s;
         s *= cards[sub[i]];
     }
-    // The sub-table stride of each clique variable (0 when not in `sub`).
     let strides: Vec<usize> = vars
         .iter()
         .map(|v| sub.iter().position(|u| u == v).map_or(0, |i| sub_stride[i]))
         .collect();
+    strided_map(vars, &strides, cards)
+}
+
+/// For each entry of a row-major table over `vars`, the sum of state × stride over its
+/// variables (a stride of 0 ignores a variable).
+fn strided_map(vars: &[VarId], strides: &[usize], cards: &[usize]) -> Vec<u32> {
     let var_cards: Vec<usize> = vars.iter().map(|&v| cards[v]).collect();
     let len: usize = var_cards.iter().product();
     let mut map = Vec::with_capacity(len);
@@ -757,7 +1032,6 @@ mod tests {
 
     #[test]
     fn scale_axis_scales_one_axis() {
-        // 2 x 3 table, scale the second axis (stride 1) by [1, 2, 3].
         let mut t = vec![1.0; 6];
         scale_axis(&mut t, 1, &[1.0, 2.0, 3.0]);
         assert_eq!(t, vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
