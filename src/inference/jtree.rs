@@ -65,8 +65,10 @@ struct Clique {
     /// Offset and length of the separator with the parent in the separator buffer.
     sep_offset: usize,
     sep_len: usize,
-    /// For each entry of this clique, its separator index.
-    to_sep: Vec<u32>,
+    /// The separator's variables come first in `vars`, so entry `i` of this clique projects
+    /// onto separator entry `i / block`: projecting and multiplying are runs over contiguous
+    /// blocks.
+    block: usize,
     /// For each entry of the parent clique, its separator index.
     parent_to_sep: Vec<u32>,
 }
@@ -490,7 +492,7 @@ impl<'n> JunctionTree<'n> {
             };
             let sep_range = clique.sep_offset..clique.sep_offset + clique.sep_len;
             let up = &mut ws.up[sep_range.clone()];
-            project(pot, &clique.to_sep, up);
+            project_blocks(pot, clique.block, up);
             let max = rescale(up);
             if max <= 0.0 {
                 return Err(self.conflict(evidence));
@@ -559,9 +561,9 @@ impl<'n> JunctionTree<'n> {
             for (d, &u) in down.iter_mut().zip(old) {
                 *d = if u > 0.0 { *d * inv / u } else { 0.0 };
             }
-            multiply(
+            multiply_blocks(
                 &mut ws.potentials[clique.offset..clique.offset + clique.len],
-                &clique.to_sep,
+                clique.block,
                 down,
             );
         }
@@ -751,7 +753,7 @@ fn build(
             parent: None,
             sep_offset: 0,
             sep_len: 0,
-            to_sep: Vec::new(),
+            block: len,
             parent_to_sep: Vec::new(),
         });
         offset += len;
@@ -759,6 +761,19 @@ fn build(
     for i in 0..m {
         if !removed[i] {
             cliques[index[i]].parent = parent[i].map(|p| index[find(p)]);
+        }
+    }
+    // Put each clique's separator with its parent first (see `Clique::block`).
+    for c in 0..cliques.len() {
+        if let Some(p) = cliques[c].parent {
+            let (mut sep, mut rest): (Vec<VarId>, Vec<VarId>) = cliques[c]
+                .vars
+                .iter()
+                .partition(|v| cliques[p].vars.contains(v));
+            sep.sort_unstable();
+            rest.sort_unstable();
+            sep.extend(rest);
+            cliques[c].vars = sep;
         }
     }
     // Separators and their index maps.
@@ -769,15 +784,14 @@ fn build(
             .vars
             .iter()
             .copied()
-            .filter(|v| cliques[p].vars.contains(v))
+            .take_while(|v| cliques[p].vars.contains(v))
             .collect();
         let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
-        let to_sep = index_map(&cliques[c].vars, &sep, &cards);
         let parent_to_sep = index_map(&cliques[p].vars, &sep, &cards);
         let clique = &mut cliques[c];
         clique.sep_offset = sep_offset;
         clique.sep_len = sep_len;
-        clique.to_sep = to_sep;
+        clique.block = clique.len / sep_len;
         clique.parent_to_sep = parent_to_sep;
         sep_offset += sep_len;
     }
@@ -917,7 +931,7 @@ fn absorb_prior_messages(s: &mut Structure) {
         let Some(p) = clique.parent else { continue };
         let (lo, hi) = (clique.offset, clique.offset + clique.len);
         let sep = &mut s.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
-        project(&s.base[lo..hi], &clique.to_sep, sep);
+        project_blocks(&s.base[lo..hi], clique.block, sep);
         let max = rescale(sep);
         // A static message can be zero where its subtree forbids a separator state outright
         // (a deterministic table); keep the scale finite.
@@ -938,6 +952,22 @@ fn project(pot: &[f64], map: &[u32], sep: &mut [f64]) {
     sep.fill(0.0);
     for (&x, &k) in pot.iter().zip(map) {
         sep[k as usize] += x;
+    }
+}
+
+/// Sums each contiguous block of a potential into one separator entry.
+fn project_blocks(pot: &[f64], block: usize, sep: &mut [f64]) {
+    for (x, run) in sep.iter_mut().zip(pot.chunks_exact(block)) {
+        *x = run.iter().sum();
+    }
+}
+
+/// Multiplies each contiguous block of a potential by one separator entry.
+fn multiply_blocks(pot: &mut [f64], block: usize, sep: &[f64]) {
+    for (run, &x) in pot.chunks_exact_mut(block).zip(sep) {
+        if x != 1.0 {
+            run.iter_mut().for_each(|p| *p *= x);
+        }
     }
 }
 
