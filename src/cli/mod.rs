@@ -2,6 +2,7 @@
 //! answer comes from the library.
 
 mod batch;
+mod bench;
 mod check;
 mod convert;
 mod list;
@@ -39,6 +40,8 @@ enum Command {
     Batch(batch::BatchArgs),
     /// Convert a model between formats (.toml, .bif, .xml/.xmlbif), chosen by extension.
     Convert(convert::ConvertArgs),
+    /// Time exact inference on a network: preparation, per-query time, clique sizes.
+    Bench(bench::BenchArgs),
 }
 
 /// Evidence options shared by the commands that take a case.
@@ -100,6 +103,7 @@ pub fn run() -> i32 {
         Command::List(args) => list::run(&args),
         Command::Batch(args) => batch::run(&args),
         Command::Convert(args) => convert::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(code) => code,
