@@ -49,6 +49,23 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // A what-if sweep: every unobserved finding set to each of its states in turn, the
+    // origins' posteriors each time.
+    let findings: Vec<usize> = net
+        .with_role(radix::network::Role::Finding)
+        .filter(|&v| !e.contains(v))
+        .collect();
+    c.bench_function("clinical/whatif_sweep", |b| {
+        b.iter(|| {
+            for &f in &findings {
+                for s in 0..net.variable(f).cardinality() {
+                    let mut what_if = e.clone();
+                    what_if.observe(&net, f, radix::evidence::Observation::Is(s)).unwrap();
+                    black_box(tree.posteriors_of(&mut tws, &what_if, &origins).unwrap());
+                }
+            }
+        })
+    });
     c.bench_function("clinical/query_no_evidence", |b| {
         b.iter(|| {
             diagnoser

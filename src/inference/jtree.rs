@@ -69,8 +69,9 @@ struct Clique {
     /// onto separator entry `i / block`: projecting and multiplying are runs over contiguous
     /// blocks.
     block: usize,
-    /// For each entry of the parent clique, its separator index.
-    parent_to_sep: Vec<u32>,
+    /// How the parent's entries map onto the separator: runs of (count, separator stride),
+    /// outermost first, with adjacent variables merged (see [`merged_dims`]).
+    parent_dims: Vec<(usize, usize)>,
 }
 
 /// Where a variable's likelihood is entered and its marginal read: a clique and the
@@ -163,7 +164,7 @@ struct PatternCache {
 }
 
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
-const CACHE_ENTRIES: usize = 1 << 26;
+const CACHE_ENTRIES: usize = 1 << 24;
 
 /// The mutable buffers of one query at a time. Reusing one across queries is cheap: only the
 /// cliques the previous query touched are reset.
@@ -507,9 +508,9 @@ impl<'n> JunctionTree<'n> {
                 *r = if u0 > 0.0 { u / u0 } else { 0.0 };
             }
             let parent = &s.cliques[p];
-            multiply(
+            multiply_dims(
                 &mut ws.potentials[parent.offset..parent.offset + parent.len],
-                &clique.parent_to_sep,
+                &clique.parent_dims,
                 ratio,
             );
             // True message / true no-evidence message, as scales: see `absorb_prior_messages`.
@@ -545,11 +546,9 @@ impl<'n> JunctionTree<'n> {
             let parent = &s.cliques[p];
             let sep_range = clique.sep_offset..clique.sep_offset + clique.sep_len;
             let down = &mut ws.ratio[sep_range.clone()];
-            project(
-                &ws.potentials[parent.offset..parent.offset + parent.len],
-                &clique.parent_to_sep,
-                down,
-            );
+            down.fill(0.0);
+            let parent_pot = &ws.potentials[parent.offset..parent.offset + parent.len];
+            project_dims(parent_pot, &clique.parent_dims, down);
             let max = down.iter().fold(0.0f64, |m, &x| m.max(x));
             let inv = if max > 0.0 { 1.0 / max } else { 0.0 };
             // Divide out what this clique sent up (or the no-evidence message it stands on).
@@ -754,7 +753,7 @@ fn build(
             sep_offset: 0,
             sep_len: 0,
             block: len,
-            parent_to_sep: Vec::new(),
+            parent_dims: Vec::new(),
         });
         offset += len;
     }
@@ -787,12 +786,12 @@ fn build(
             .take_while(|v| cliques[p].vars.contains(v))
             .collect();
         let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
-        let parent_to_sep = index_map(&cliques[p].vars, &sep, &cards);
+        let parent_dims = merged_dims(&cliques[p].vars, &sep, &cards);
         let clique = &mut cliques[c];
         clique.sep_offset = sep_offset;
         clique.sep_len = sep_len;
         clique.block = clique.len / sep_len;
-        clique.parent_to_sep = parent_to_sep;
+        clique.parent_dims = parent_dims;
         sep_offset += sep_len;
     }
     // Each table goes to the clique of the first-eliminated unobserved member of its family,
@@ -940,19 +939,11 @@ fn absorb_prior_messages(s: &mut Structure) {
         let parent = &s.cliques[p];
         let (plo, phi) = (parent.offset, parent.offset + parent.len);
         let sep = &s.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
-        multiply(&mut s.base[plo..phi], &clique.parent_to_sep, sep);
+        multiply_dims(&mut s.base[plo..phi], &clique.parent_dims, sep);
         base_scale[p] += base_scale[c] + message_scale[c];
     }
     s.prior_message_ln_scale = message_scale;
     s.base_ln_scale = base_scale;
-}
-
-/// Sums a clique potential onto a separator through the clique's index map.
-fn project(pot: &[f64], map: &[u32], sep: &mut [f64]) {
-    sep.fill(0.0);
-    for (&x, &k) in pot.iter().zip(map) {
-        sep[k as usize] += x;
-    }
 }
 
 /// Sums each contiguous block of a potential into one separator entry.
@@ -971,10 +962,95 @@ fn multiply_blocks(pot: &mut [f64], block: usize, sep: &[f64]) {
     }
 }
 
-/// Multiplies a clique potential by a separator table through the clique's index map.
-fn multiply(pot: &mut [f64], map: &[u32], sep: &[f64]) {
-    for (x, &k) in pot.iter_mut().zip(map) {
-        *x *= sep[k as usize];
+/// Describes a row-major table over `vars` as runs of (count, stride in the separator table
+/// over `sep`), merging adjacent variables that are both outside the separator, or both inside
+/// it with contiguous strides. The last run is the innermost loop.
+fn merged_dims(vars: &[VarId], sep: &[VarId], cards: &[usize]) -> Vec<(usize, usize)> {
+    let mut sep_stride = vec![0usize; sep.len()];
+    let mut s = 1;
+    for i in (0..sep.len()).rev() {
+        sep_stride[i] = s;
+        s *= cards[sep[i]];
+    }
+    let mut dims: Vec<(usize, usize)> = Vec::new();
+    for &v in vars {
+        let t = sep.iter().position(|&u| u == v).map_or(0, |i| sep_stride[i]);
+        let n = cards[v];
+        match dims.last_mut() {
+            // Outside the separator after outside: one longer run.
+            Some(last) if last.1 == 0 && t == 0 => last.0 *= n,
+            // Inside after inside, contiguous: the outer stride is the inner one times n.
+            Some(last) if t != 0 && last.1 == t * n => {
+                last.0 *= n;
+                last.1 = t;
+            }
+            _ => dims.push((n, t)),
+        }
+    }
+    if dims.is_empty() {
+        dims.push((1, 0));
+    }
+    dims
+}
+
+/// Multiplies each entry of a table laid out as `dims` by its separator entry.
+fn multiply_dims(pot: &mut [f64], dims: &[(usize, usize)], sep: &[f64]) {
+    let (&(inner_n, inner_t), outer) = dims.split_last().expect("at least one run");
+    let mut counter = vec![0usize; outer.len()];
+    let mut base = 0usize;
+    for run in pot.chunks_exact_mut(inner_n) {
+        if inner_t == 0 {
+            let x = sep[base];
+            if x != 1.0 {
+                run.iter_mut().for_each(|p| *p *= x);
+            }
+        } else if inner_t == 1 {
+            for (p, &x) in run.iter_mut().zip(&sep[base..base + inner_n]) {
+                *p *= x;
+            }
+        } else {
+            for (j, p) in run.iter_mut().enumerate() {
+                *p *= sep[base + j * inner_t];
+            }
+        }
+        for k in (0..outer.len()).rev() {
+            counter[k] += 1;
+            base += outer[k].1;
+            if counter[k] < outer[k].0 {
+                break;
+            }
+            base -= outer[k].1 * outer[k].0;
+            counter[k] = 0;
+        }
+    }
+}
+
+/// Adds each entry of a table laid out as `dims` into its separator entry.
+fn project_dims(pot: &[f64], dims: &[(usize, usize)], sep: &mut [f64]) {
+    let (&(inner_n, inner_t), outer) = dims.split_last().expect("at least one run");
+    let mut counter = vec![0usize; outer.len()];
+    let mut base = 0usize;
+    for run in pot.chunks_exact(inner_n) {
+        if inner_t == 0 {
+            sep[base] += run.iter().sum::<f64>();
+        } else if inner_t == 1 {
+            for (x, &p) in sep[base..base + inner_n].iter_mut().zip(run) {
+                *x += p;
+            }
+        } else {
+            for (j, &p) in run.iter().enumerate() {
+                sep[base + j * inner_t] += p;
+            }
+        }
+        for k in (0..outer.len()).rev() {
+            counter[k] += 1;
+            base += outer[k].1;
+            if counter[k] < outer[k].0 {
+                break;
+            }
+            base -= outer[k].1 * outer[k].0;
+            counter[k] = 0;
+        }
     }
 }
 
@@ -1002,7 +1078,9 @@ fn scale_axis(pot: &mut [f64], stride: usize, w: &[f64]) {
 }
 
 /// For each entry of a row-major table over `vars`, the index of the matching entry of a
-/// row-major table over `sub` (a subset of `vars`, in any order).
+/// row-major table over `sub` (a subset of `vars`, in any order). The reference the strided
+/// loops are tested against.
+#[cfg(test)]
 fn index_map(vars: &[VarId], sub: &[VarId], cards: &[usize]) -> Vec<u32> {
     let mut sub_stride = vec![0usize; sub.len()];
     let mut s = 1;
@@ -1056,6 +1134,33 @@ mod tests {
                 for c in 0..2 {
                     assert_eq!(map[a * 6 + b * 2 + c] as usize, c * 2 + a);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn strided_walks_match_index_maps() {
+        // Every order of a separator within a clique of mixed cardinalities.
+        let cards = [2, 3, 2, 4, 3];
+        let vars = [0, 1, 2, 3, 4];
+        let len: usize = cards.iter().product();
+        let pot: Vec<f64> = (0..len).map(|i| (i * 7 % 11) as f64 + 0.5).collect();
+        for sep in [vec![1], vec![3, 1], vec![0, 1, 2], vec![4, 0], vec![], vec![0, 1, 2, 3, 4], vec![2, 3]] {
+            let map = index_map(&vars, &sep, &cards);
+            let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
+            let dims = merged_dims(&vars, &sep, &cards);
+            let mut want = vec![0.0; sep_len];
+            for (i, &k) in map.iter().enumerate() {
+                want[k as usize] += pot[i];
+            }
+            let mut got = vec![0.0; sep_len];
+            project_dims(&pot, &dims, &mut got);
+            assert_eq!(got, want, "projection onto {sep:?}");
+            let factors: Vec<f64> = (0..sep_len).map(|k| k as f64 + 2.0).collect();
+            let mut a = pot.clone();
+            multiply_dims(&mut a, &dims, &factors);
+            for (i, &k) in map.iter().enumerate() {
+                assert_eq!(a[i], pot[i] * factors[k as usize], "multiplication by {sep:?}");
             }
         }
     }
