@@ -60,7 +60,9 @@ fn bench(c: &mut Criterion) {
             for &f in &findings {
                 for s in 0..net.variable(f).cardinality() {
                     let mut what_if = e.clone();
-                    what_if.observe(&net, f, radix::evidence::Observation::Is(s)).unwrap();
+                    what_if
+                        .observe(&net, f, radix::evidence::Observation::Is(s))
+                        .unwrap();
                     black_box(tree.posteriors_of(&mut tws, &what_if, &origins).unwrap());
                 }
             }

@@ -8,14 +8,23 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use radix::evidence::Evidence;
 use radix::format;
 use radix::inference::JunctionTree;
 use radix::network::Network;
 
 const NETWORKS: [&str; 10] = [
-    "alarm", "child", "insurance", "hepar2", "win95pts", "water", "mildew", "barley", "pigs", "munin2",
+    "alarm",
+    "child",
+    "insurance",
+    "hepar2",
+    "win95pts",
+    "water",
+    "mildew",
+    "barley",
+    "pigs",
+    "munin2",
 ];
 
 fn scenarios(net: &Network, name: &str) -> Vec<Evidence> {
@@ -36,9 +45,13 @@ fn bench(c: &mut Criterion) {
         let big = net.len() > 40 || name == "water";
         let mut group = c.benchmark_group(name);
         if big {
-            group.sample_size(10).measurement_time(Duration::from_secs(8));
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(8));
         }
-        group.bench_function("prepare", |b| b.iter(|| JunctionTree::compile(black_box(&net)).unwrap()));
+        group.bench_function("prepare", |b| {
+            b.iter(|| JunctionTree::compile(black_box(&net)).unwrap())
+        });
         let tree = JunctionTree::compile(&net).unwrap();
         let mut ws = tree.workspace();
         group.throughput(Throughput::Elements(cases.len() as u64));

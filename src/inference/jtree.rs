@@ -147,9 +147,10 @@ struct Structure {
 pub struct JunctionTree<'n> {
     network: &'n Network,
     options: CompileOptions,
-    /// The tree with no hard evidence.
-    unobserved: Arc<Structure>,
-    /// Trees compiled for patterns of hard evidence, by sorted observed variables.
+    /// Size figures of the tree with no hard evidence.
+    stats: TreeStats,
+    /// Trees compiled for patterns of hard evidence, by sorted observed variables (the empty
+    /// pattern included), forgotten oldest first when they hold too many entries.
     cache: Mutex<PatternCache>,
 }
 
@@ -161,6 +162,23 @@ struct PatternCache {
     /// Entries held by the cached trees.
     entries: usize,
     next_id: usize,
+}
+
+impl PatternCache {
+    /// Adds a tree, first forgetting the oldest ones while the cache would hold too many
+    /// entries.
+    fn insert(&mut self, pattern: Vec<VarId>, structure: Arc<Structure>) {
+        let size = structure.base.len();
+        while self.entries + size > CACHE_ENTRIES && !self.order.is_empty() {
+            let oldest = self.order.remove(0);
+            if let Some(old) = self.trees.remove(&oldest) {
+                self.entries -= old.base.len();
+            }
+        }
+        self.entries += size;
+        self.order.push(pattern.clone());
+        self.trees.insert(pattern, structure);
+    }
 }
 
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
@@ -250,14 +268,17 @@ impl<'n> JunctionTree<'n> {
             options.heuristics = vec![Heuristic::MinFill];
         }
         let unobserved = Arc::new(build(network, &vec![false; network.len()], &options, 0)?);
+        let stats = unobserved.stats.clone();
+        let mut cache = PatternCache {
+            next_id: 1,
+            ..PatternCache::default()
+        };
+        cache.insert(Vec::new(), unobserved);
         Ok(JunctionTree {
             network,
             options,
-            unobserved,
-            cache: Mutex::new(PatternCache {
-                next_id: 1,
-                ..PatternCache::default()
-            }),
+            stats,
+            cache: Mutex::new(cache),
         })
     }
 
@@ -268,7 +289,7 @@ impl<'n> JunctionTree<'n> {
 
     /// Size figures of the tree with no evidence.
     pub fn stats(&self) -> &TreeStats {
-        &self.unobserved.stats
+        &self.stats
     }
 
     /// Size figures of the tree compiled for the hard evidence of `evidence` (compiling it if
@@ -295,9 +316,10 @@ impl<'n> JunctionTree<'n> {
             .len()
     }
 
-    /// The variables of each clique of the tree with no evidence.
-    pub fn clique_scopes(&self) -> impl Iterator<Item = &[VarId]> {
-        self.unobserved.cliques.iter().map(|c| c.vars.as_slice())
+    /// The variables of each clique of the tree compiled for the hard evidence of `evidence`.
+    pub fn clique_scopes(&self, evidence: &Evidence) -> Result<Vec<Vec<VarId>>, InferenceError> {
+        let s = self.structure_for(evidence)?;
+        Ok(s.cliques.iter().map(|c| c.vars.clone()).collect())
     }
 
     /// Fresh buffers for queries on this tree.
@@ -316,9 +338,6 @@ impl<'n> JunctionTree<'n> {
                     .is_some()
             })
             .collect();
-        if pattern.is_empty() {
-            return Ok(Arc::clone(&self.unobserved));
-        }
         let id = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(s) = cache.trees.get(&pattern) {
@@ -337,16 +356,7 @@ impl<'n> JunctionTree<'n> {
         if let Some(s) = cache.trees.get(&pattern) {
             return Ok(Arc::clone(s));
         }
-        let size = structure.base.len();
-        while cache.entries + size > CACHE_ENTRIES && !cache.order.is_empty() {
-            let oldest = cache.order.remove(0);
-            if let Some(old) = cache.trees.remove(&oldest) {
-                cache.entries -= old.base.len();
-            }
-        }
-        cache.entries += size;
-        cache.order.push(pattern.clone());
-        cache.trees.insert(pattern, Arc::clone(&structure));
+        cache.insert(pattern, Arc::clone(&structure));
         Ok(structure)
     }
 
@@ -974,7 +984,10 @@ fn merged_dims(vars: &[VarId], sep: &[VarId], cards: &[usize]) -> Vec<(usize, us
     }
     let mut dims: Vec<(usize, usize)> = Vec::new();
     for &v in vars {
-        let t = sep.iter().position(|&u| u == v).map_or(0, |i| sep_stride[i]);
+        let t = sep
+            .iter()
+            .position(|&u| u == v)
+            .map_or(0, |i| sep_stride[i]);
         let n = cards[v];
         match dims.last_mut() {
             // Outside the separator after outside: one longer run.
@@ -1145,7 +1158,15 @@ mod tests {
         let vars = [0, 1, 2, 3, 4];
         let len: usize = cards.iter().product();
         let pot: Vec<f64> = (0..len).map(|i| (i * 7 % 11) as f64 + 0.5).collect();
-        for sep in [vec![1], vec![3, 1], vec![0, 1, 2], vec![4, 0], vec![], vec![0, 1, 2, 3, 4], vec![2, 3]] {
+        for sep in [
+            vec![1],
+            vec![3, 1],
+            vec![0, 1, 2],
+            vec![4, 0],
+            vec![],
+            vec![0, 1, 2, 3, 4],
+            vec![2, 3],
+        ] {
             let map = index_map(&vars, &sep, &cards);
             let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
             let dims = merged_dims(&vars, &sep, &cards);
@@ -1160,7 +1181,11 @@ mod tests {
             let mut a = pot.clone();
             multiply_dims(&mut a, &dims, &factors);
             for (i, &k) in map.iter().enumerate() {
-                assert_eq!(a[i], pot[i] * factors[k as usize], "multiplication by {sep:?}");
+                assert_eq!(
+                    a[i],
+                    pot[i] * factors[k as usize],
+                    "multiplication by {sep:?}"
+                );
             }
         }
     }
