@@ -172,6 +172,22 @@ pub fn evidence_json(network: &Network, evidence: &Evidence) -> Value {
     Value::Object(map)
 }
 
+/// Appends a JSON string literal.
+fn push_str(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&Value::from(s).to_string());
+    }
+}
+
+/// Appends a JSON number the way serde_json writes it (`null` for a non-finite value).
+fn push_f64(out: &mut String, x: f64) {
+    out.push_str(&serde_json::to_string(&x).expect("a float serialises"));
+}
+
 /// Reads evidence written as [`evidence_json`] writes it: `{var: "state"}`,
 /// `{var: {"not": "state"}}` or `{var: {"likelihood": [w, ...]}}`.
 pub fn evidence_from_json(network: &Network, value: &Value) -> Result<Evidence, EvidenceError> {
@@ -232,38 +248,77 @@ pub fn triage_json(network: &Network, triage: &Triage) -> Value {
 impl Diagnosis {
     /// The documented JSON object of `radix query --json`.
     pub fn to_json(&self, network: &Network, evidence: &Evidence, model: &str) -> Value {
-        let mut posteriors = Map::new();
-        for (v, p) in &self.posteriors.marginals {
-            let var = network.variable(*v);
-            let states: Map<String, Value> = var
-                .states()
-                .iter()
-                .zip(p)
-                .map(|(s, x)| (s.clone(), json!(x)))
-                .collect();
-            posteriors.insert(var.id().to_string(), Value::Object(states));
+        let mut text = String::new();
+        self.write_json(network, evidence, model, None, &mut text);
+        serde_json::from_str(&text).expect("write_json writes valid JSON")
+    }
+
+    /// Appends the JSON object of [`Self::to_json`] to `out` as one line without building it
+    /// in memory first (what `radix batch` writes per case), with `id` as its first field when
+    /// given.
+    pub fn write_json(
+        &self,
+        network: &Network,
+        evidence: &Evidence,
+        model: &str,
+        id: Option<&Value>,
+        out: &mut String,
+    ) {
+        out.push('{');
+        if let Some(id) = id {
+            out.push_str("\"id\":");
+            out.push_str(&id.to_string());
+            out.push(',');
         }
-        json!({
-            "model": model,
-            "disclaimer": crate::DISCLAIMER,
-            "evidence": evidence_json(network, evidence),
-            "p_evidence": self.posteriors.p_evidence(),
-            "log10_p_evidence": self.posteriors.log10_p_evidence(),
-            "triage": triage_json(network, &self.triage),
-            "origins": self.origins.iter().map(|o| {
-                let var = network.variable(o.variable);
-                let mut obj = json!({
-                    "id": var.id(),
-                    "label": var.label(),
-                    "probability": o.probability,
-                });
-                if let Some(rule) = &o.overridden_by {
-                    obj["override"] = json!(rule);
+        out.push_str("\"model\":");
+        push_str(out, model);
+        out.push_str(",\"disclaimer\":");
+        push_str(out, crate::DISCLAIMER);
+        out.push_str(",\"evidence\":");
+        out.push_str(&evidence_json(network, evidence).to_string());
+        out.push_str(",\"p_evidence\":");
+        push_f64(out, self.posteriors.p_evidence());
+        out.push_str(",\"log10_p_evidence\":");
+        push_f64(out, self.posteriors.log10_p_evidence());
+        out.push_str(",\"triage\":");
+        out.push_str(&triage_json(network, &self.triage).to_string());
+        out.push_str(",\"origins\":[");
+        for (i, o) in self.origins.iter().enumerate() {
+            let var = network.variable(o.variable);
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"id\":");
+            push_str(out, var.id());
+            out.push_str(",\"label\":");
+            push_str(out, var.label());
+            out.push_str(",\"probability\":");
+            push_f64(out, o.probability);
+            if let Some(rule) = &o.overridden_by {
+                out.push_str(",\"override\":");
+                push_str(out, rule);
+            }
+            out.push('}');
+        }
+        out.push_str("],\"posteriors\":{");
+        for (i, (v, p)) in self.posteriors.marginals.iter().enumerate() {
+            let var = network.variable(*v);
+            if i > 0 {
+                out.push(',');
+            }
+            push_str(out, var.id());
+            out.push_str(":{");
+            for (k, (state, x)) in var.states().iter().zip(p).enumerate() {
+                if k > 0 {
+                    out.push(',');
                 }
-                obj
-            }).collect::<Vec<_>>(),
-            "posteriors": posteriors,
-        })
+                push_str(out, state);
+                out.push(':');
+                push_f64(out, *x);
+            }
+            out.push('}');
+        }
+        out.push_str("}}");
     }
 
     /// The triage level.

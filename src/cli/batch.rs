@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 pub const EXIT_SOME_FAILED: i32 = 1;
 
 /// Cases scored between two writes: bounds memory while keeping threads busy.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 512;
 
 #[derive(Args)]
 pub struct BatchArgs {
@@ -37,12 +37,6 @@ pub struct BatchArgs {
     /// Refuse networks whose compiled tables would hold more entries than this.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TABLE_ENTRIES)]
     max_table_entries: f64,
-}
-
-/// One scored line: the JSON to write and, for a failed case, the error to report.
-struct Scored {
-    json: Option<String>,
-    error: Option<String>,
 }
 
 pub fn run(args: &BatchArgs) -> Result<i32, String> {
@@ -67,10 +61,16 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
 
     let (mut out, temp): (Box<dyn Write>, Option<(PathBuf, PathBuf)>) = match &args.out {
-        None => (Box::new(BufWriter::new(std::io::stdout().lock())), None),
+        None => (
+            Box::new(BufWriter::with_capacity(1 << 20, std::io::stdout().lock())),
+            None,
+        ),
         Some(path) => {
             let (file, temp) = open_output(path, &args.cases, args.force)?;
-            (Box::new(BufWriter::new(file)), Some((temp, path.clone())))
+            (
+                Box::new(BufWriter::with_capacity(1 << 20, file)),
+                Some((temp, path.clone())),
+            )
         }
     };
 
@@ -90,23 +90,32 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
     let cases_name = args.cases.display().to_string();
     let mut failed = 0usize;
     for chunk in lines.chunks(CHUNK) {
-        let scored: Vec<Scored> = pool.install(|| {
+        // Sub-chunks of cases, each scored in order with one workspace into one text block;
+        // the blocks are written in input order.
+        let blocks: Vec<(String, Vec<(usize, String)>)> = pool.install(|| {
             chunk
-                .par_iter()
-                .map_init(
-                    || diagnoser.workspace(),
-                    |ws, &(_, line)| score(&net, &diagnoser, ws, line, &model),
-                )
+                .par_chunks(64)
+                .map(|cases| {
+                    let mut ws = diagnoser.workspace();
+                    let mut text = String::with_capacity(cases.len() * 4096);
+                    let mut errors = Vec::new();
+                    for &(number, line) in cases {
+                        if let Some(e) = score(&net, &diagnoser, &mut ws, line, &model, &mut text) {
+                            errors.push((number, e));
+                        }
+                        text.push('\n');
+                    }
+                    (text, errors)
+                })
                 .collect()
         });
-        for ((number, _), s) in chunk.iter().zip(scored) {
-            if let Some(e) = &s.error {
+        for (text, errors) in blocks {
+            for (number, e) in errors {
                 failed += 1;
                 progress.suspend(|| eprintln!("error: {cases_name}:{number}: {e}"));
             }
-            if let Some(json) = s.json {
-                writeln!(out, "{json}").map_err(|e| format!("cannot write the results: {e}"))?;
-            }
+            out.write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write the results: {e}"))?;
         }
         progress.inc(chunk.len() as u64);
     }
@@ -122,21 +131,27 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
     Ok(if failed > 0 { EXIT_SOME_FAILED } else { 0 })
 }
 
-/// Scores one input line. A line that cannot be read gets an error object with its id (if
-/// any) so that output lines stay aligned with input cases.
+/// Scores one input line, appending its output line (without the newline) to `out`; returns
+/// the error of a case that could not be scored. A line that cannot be read gets an error
+/// object with its id (if any) so that output lines stay aligned with input cases.
 fn score(
     net: &Network,
     diagnoser: &Diagnoser<'_>,
     ws: &mut radix::inference::Workspace,
     line: &str,
     model: &str,
-) -> Scored {
+    out: &mut String,
+) -> Option<String> {
+    let mut fail = |id: Value, message: String| {
+        out.push_str(&json!({ "id": id, "error": message }).to_string());
+        Some(message)
+    };
     let case: Value = match serde_json::from_str(line) {
         Ok(v) => v,
-        Err(e) => return failed(Value::Null, format!("not a JSON object: {e}")),
+        Err(e) => return fail(Value::Null, format!("not a JSON object: {e}")),
     };
     let Some(obj) = case.as_object() else {
-        return failed(Value::Null, "not a JSON object".to_string());
+        return fail(Value::Null, "not a JSON object".to_string());
     };
     let id = obj.get("id").cloned().unwrap_or(Value::Null);
     let evidence = match obj.get("evidence") {
@@ -145,13 +160,13 @@ fn score(
     };
     let evidence = match evidence {
         Ok(e) => e,
-        Err(e) => return failed(id, e.to_string()),
+        Err(e) => return fail(id, e.to_string()),
     };
     match diagnoser.diagnose(ws, &evidence) {
-        Ok(d) => Scored {
-            json: Some(with_id(id, d.to_json(net, &evidence, model)).to_string()),
-            error: None,
-        },
+        Ok(d) => {
+            d.write_json(net, &evidence, model, Some(&id), out);
+            None
+        }
         Err(failure) => {
             let body = json!({
                 "model": model,
@@ -159,18 +174,9 @@ fn score(
                 "triage": diagnosis::triage_json(net, &failure.triage),
                 "error": failure.error.to_string(),
             });
-            Scored {
-                json: Some(with_id(id, body).to_string()),
-                error: Some(failure.error.to_string()),
-            }
+            out.push_str(&with_id(id, body).to_string());
+            Some(failure.error.to_string())
         }
-    }
-}
-
-fn failed(id: Value, message: String) -> Scored {
-    Scored {
-        json: Some(json!({ "id": id, "error": message }).to_string()),
-        error: Some(message),
     }
 }
 
