@@ -447,3 +447,49 @@ fn malformed_bif_reports_line_and_column() {
         "a column number: {err}"
     );
 }
+
+#[test]
+fn oversized_networks_are_refused_before_allocating() {
+    let o = radix(&[
+        "query",
+        "tests/data/bn/barley.bif",
+        "--max-table-entries",
+        "100000",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("would need") && err.contains("GiB") && err.contains("--max-table-entries"),
+        "{err}"
+    );
+    let o = radix(&[
+        "batch",
+        "tests/data/bn/barley.bif",
+        "--cases",
+        "/dev/null",
+        "--max-table-entries",
+        "100000",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn bench_reports_preparation_queries_and_cliques() {
+    let o = radix(&["bench", "tests/data/bn/asia.bif", "--repeat", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["variables"], 8);
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), 20);
+    assert!(v["tree"]["total_entries"].as_u64().unwrap() > 0);
+    assert!(v["median_warm_us"].as_f64().unwrap() > 0.0);
+    let o = radix(&[
+        "bench",
+        "tests/data/bn/asia.bif",
+        "--scenarios",
+        "tests/data/bn/reference/asia.json",
+        "--repeat",
+        "1",
+    ]);
+    assert!(o.status.success());
+    assert!(stdout(&o).contains("median per scenario"));
+}

@@ -1042,21 +1042,36 @@ fn multiply_dims(pot: &mut [f64], dims: &[(usize, usize)], sep: &[f64]) {
                 *p *= sep[base + j * inner_t];
             }
         }
-        for k in (0..outer.len()).rev() {
-            counter[k] += 1;
-            base += outer[k].1;
-            if counter[k] < outer[k].0 {
-                break;
-            }
-            base -= outer[k].1 * outer[k].0;
-            counter[k] = 0;
-        }
+        advance(&mut counter, &mut base, outer);
     }
 }
 
 /// Adds each entry of a table laid out as `dims` into its separator entry.
 fn project_dims(pot: &[f64], dims: &[(usize, usize)], sep: &mut [f64]) {
     let (&(inner_n, inner_t), outer) = dims.split_last().expect("at least one run");
+    // A run outside the separator just above a strided inner run: the same separator entries
+    // repeat for each of its values, so add those rows together first (contiguous, fast) and
+    // scatter the sum once.
+    if inner_t > 1 {
+        if let Some((&(rows, 0), outer)) = outer.split_last() {
+            let mut acc = vec![0.0; inner_n];
+            let mut counter = vec![0usize; outer.len()];
+            let mut base = 0usize;
+            for block in pot.chunks_exact(rows * inner_n) {
+                acc.fill(0.0);
+                for row in block.chunks_exact(inner_n) {
+                    for (a, &p) in acc.iter_mut().zip(row) {
+                        *a += p;
+                    }
+                }
+                for (j, &a) in acc.iter().enumerate() {
+                    sep[base + j * inner_t] += a;
+                }
+                advance(&mut counter, &mut base, outer);
+            }
+            return;
+        }
+    }
     let mut counter = vec![0usize; outer.len()];
     let mut base = 0usize;
     for run in pot.chunks_exact(inner_n) {
@@ -1071,15 +1086,21 @@ fn project_dims(pot: &[f64], dims: &[(usize, usize)], sep: &mut [f64]) {
                 sep[base + j * inner_t] += p;
             }
         }
-        for k in (0..outer.len()).rev() {
-            counter[k] += 1;
-            base += outer[k].1;
-            if counter[k] < outer[k].0 {
-                break;
-            }
-            base -= outer[k].1 * outer[k].0;
-            counter[k] = 0;
+        advance(&mut counter, &mut base, outer);
+    }
+}
+
+/// Steps an odometer over `dims` (outermost first), keeping the separator index in `base`.
+#[inline]
+fn advance(counter: &mut [usize], base: &mut usize, dims: &[(usize, usize)]) {
+    for k in (0..dims.len()).rev() {
+        counter[k] += 1;
+        *base += dims[k].1;
+        if counter[k] < dims[k].0 {
+            return;
         }
+        *base -= dims[k].1 * dims[k].0;
+        counter[k] = 0;
     }
 }
 
