@@ -40,6 +40,7 @@
 //! assert!(d.origins[0].probability > 0.6);
 //! ```
 
+pub mod analysis;
 pub mod diagnosis;
 pub mod evidence;
 pub mod factor;
