@@ -68,6 +68,18 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // The reasoning tools a clinician runs on a case: the what-if table and the next-finding
+    // ranking, the tree compiled once.
+    c.bench_function("clinical/whatif_and_next", |b| {
+        b.iter(|| {
+            black_box(
+                radix::analysis::whatif::what_if(&diagnoser, &mut ws, black_box(&e)).unwrap(),
+            );
+            black_box(
+                radix::analysis::next::next_findings(&diagnoser, &mut ws, black_box(&e)).unwrap(),
+            );
+        })
+    });
     c.bench_function("clinical/query_no_evidence", |b| {
         b.iter(|| {
             diagnoser

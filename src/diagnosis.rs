@@ -33,6 +33,11 @@ pub struct Diagnosis {
     pub origins: Vec<RankedOrigin>,
     /// The posterior of every unobserved variable, and P(evidence).
     pub posteriors: Posteriors,
+    /// Hugin's conflict measure, log10 of the product of the observations' prior probabilities
+    /// over their joint probability: positive when the findings fit together less well than
+    /// independent ones would (a data-entry error, or a case the model has no origin for); 0
+    /// with fewer than two observations.
+    pub conflict: f64,
 }
 
 /// A case whose probabilities cannot be computed; its triage still stands.
@@ -62,14 +67,40 @@ pub fn diagnose(network: &Network, evidence: &Evidence) -> Result<Diagnosis, Dia
 #[derive(Debug)]
 pub struct Diagnoser<'n> {
     tree: JunctionTree<'n>,
+    /// The prior marginal of every variable (for the conflict measure).
+    priors: Vec<Vec<f64>>,
 }
 
 impl<'n> Diagnoser<'n> {
     /// Compiles the network.
     pub fn new(network: &'n Network) -> Result<Self, InferenceError> {
-        Ok(Diagnoser {
-            tree: JunctionTree::compile(network)?,
-        })
+        Self::from_tree(JunctionTree::compile(network)?)
+    }
+
+    fn from_tree(tree: JunctionTree<'n>) -> Result<Self, InferenceError> {
+        let mut ws = tree.workspace();
+        let prior = tree.posteriors(&mut ws, &Evidence::new())?;
+        let priors = prior.marginals.into_iter().map(|(_, p)| p).collect();
+        Ok(Diagnoser { tree, priors })
+    }
+
+    /// The prior marginal of a variable.
+    pub fn prior(&self, v: VarId) -> &[f64] {
+        &self.priors[v]
+    }
+
+    /// log10 of Hugin's conflict measure for evidence of probability `ln_p_evidence`.
+    pub fn conflict(&self, evidence: &Evidence, ln_p_evidence: f64) -> f64 {
+        if evidence.len() < 2 {
+            return 0.0;
+        }
+        let mut ln_independent = 0.0;
+        for (v, _) in evidence.iter() {
+            let prior = &self.priors[v];
+            let w = evidence.weights(v, prior.len()).expect("observed");
+            ln_independent += prior.iter().zip(&w).map(|(p, x)| p * x).sum::<f64>().ln();
+        }
+        (ln_independent - ln_p_evidence) / std::f64::consts::LN_10
     }
 
     /// Compiles the network with options (e.g. a memory limit).
@@ -77,9 +108,7 @@ impl<'n> Diagnoser<'n> {
         network: &'n Network,
         options: &CompileOptions,
     ) -> Result<Self, InferenceError> {
-        Ok(Diagnoser {
-            tree: JunctionTree::compile_with(network, options)?,
-        })
+        Self::from_tree(JunctionTree::compile_with(network, options)?)
     }
 
     /// The compiled tree.
@@ -104,38 +133,43 @@ impl<'n> Diagnoser<'n> {
             Ok(p) => p,
             Err(error) => return Err(DiagnosisError { triage, error }),
         };
-        Ok(rank(network, evidence, triage, posteriors))
-    }
-}
-
-/// Ranks the origins: those named by fired rules first, the rest by probability.
-fn rank(
-    network: &Network,
-    evidence: &Evidence,
-    triage: Triage,
-    posteriors: Posteriors,
-) -> Diagnosis {
-    let mut origins: Vec<RankedOrigin> = network
-        .with_role(Role::Origin)
-        .map(|v| {
+        let conflict = self.conflict(evidence, posteriors.ln_p_evidence);
+        let origins = rank_origins(network, &triage, |v| {
             let var = network.variable(v);
-            let probability = match posteriors.marginal(v) {
+            match posteriors.marginal(v) {
                 Some(p) => p[var.positive_state()],
                 // An observed origin: its evidence decides.
                 None => {
                     let w = evidence.weights(v, var.cardinality()).expect("observed");
                     w[var.positive_state()] / w.iter().sum::<f64>()
                 }
-            };
-            RankedOrigin {
-                variable: v,
-                probability,
-                overridden_by: triage.override_for(v).map(|f| f.id.clone()),
             }
+        });
+        Ok(Diagnosis {
+            triage,
+            origins,
+            posteriors,
+            conflict,
+        })
+    }
+}
+
+/// Ranks the origins as radix shows them: those named by fired rules first (in the order of
+/// the rules, most severe first), then by probability of their positive state, ties by file
+/// order. `probability` gives that probability for each origin.
+pub fn rank_origins(
+    network: &Network,
+    triage: &Triage,
+    probability: impl Fn(VarId) -> f64,
+) -> Vec<RankedOrigin> {
+    let mut origins: Vec<RankedOrigin> = network
+        .with_role(Role::Origin)
+        .map(|v| RankedOrigin {
+            variable: v,
+            probability: probability(v),
+            overridden_by: triage.override_for(v).map(|f| f.id.clone()),
         })
         .collect();
-    // Overridden origins first, in the order of the rules that named them (most severe
-    // first); the rest by probability, ties by file order.
     let rank = |o: &RankedOrigin| -> usize {
         triage
             .fired
@@ -149,11 +183,7 @@ fn rank(
             .then(b.probability.total_cmp(&a.probability))
             .then(a.variable.cmp(&b.variable))
     });
-    Diagnosis {
-        triage,
-        origins,
-        posteriors,
-    }
+    origins
 }
 
 /// The evidence as JSON: `{var: state}` for hard evidence, `{var: {"not": state}}` for negative
@@ -280,6 +310,8 @@ impl Diagnosis {
         push_f64(out, self.posteriors.p_evidence());
         out.push_str(",\"log10_p_evidence\":");
         push_f64(out, self.posteriors.log10_p_evidence());
+        out.push_str(",\"conflict\":");
+        push_f64(out, self.conflict);
         out.push_str(",\"triage\":");
         out.push_str(&triage_json(network, &self.triage).to_string());
         out.push_str(",\"origins\":[");

@@ -7,6 +7,7 @@ mod check;
 mod convert;
 mod list;
 mod query;
+mod reasoning;
 
 use std::path::PathBuf;
 
@@ -42,6 +43,12 @@ enum Command {
     Convert(convert::ConvertArgs),
     /// Time exact inference on a network: preparation, per-query time, clique sizes.
     Bench(bench::BenchArgs),
+    /// Each unobserved finding set to each state: how the origins and the triage would move.
+    Whatif(reasoning::WhatIfArgs),
+    /// What to examine next: findings ranked by the information they would give.
+    Next(reasoning::NextArgs),
+    /// Why an origin is where it is: each finding's weight of evidence.
+    Explain(reasoning::ExplainArgs),
 }
 
 /// Evidence options shared by the commands that take a case.
@@ -104,6 +111,9 @@ pub fn run() -> i32 {
         Command::Batch(args) => batch::run(&args),
         Command::Convert(args) => convert::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Whatif(args) => reasoning::run_whatif(&args),
+        Command::Next(args) => reasoning::run_next(&args),
+        Command::Explain(args) => reasoning::run_explain(&args),
     };
     match result {
         Ok(code) => code,

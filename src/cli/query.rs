@@ -217,4 +217,15 @@ fn print_text(net: &Network, evidence: &Evidence, d: &Diagnosis, shown: &[usize]
         d.posteriors.p_evidence(),
         d.posteriors.log10_p_evidence()
     );
+    if d.conflict > 0.0 {
+        println!(
+            "Conflict measure {:+.3}: these findings fit together less well than independent ones would;\n  check for a data-entry error, or a case the model has no origin for.",
+            d.conflict
+        );
+    } else if evidence.len() >= 2 {
+        println!(
+            "Conflict measure {:+.3} (the findings support each other).",
+            d.conflict
+        );
+    }
 }
