@@ -2,3 +2,7 @@
 //!
 //! Each tool takes a validated network and evidence and returns plain data (with a JSON shape
 //! documented on its type); the CLI renders it.
+
+pub mod explain;
+pub mod next;
+pub mod whatif;
