@@ -299,3 +299,45 @@ fn json_shapes() {
     ]);
     assert!(v["conflict"].is_number());
 }
+
+#[test]
+fn mpe_and_steps_commands() {
+    let v = radix(&[
+        "mpe",
+        MODEL,
+        "-e",
+        "age_band=under_40",
+        "-e",
+        "foot_drop=present",
+        "-e",
+        "pain_below_knee=present",
+        "--json",
+    ]);
+    let best = &v["assignments"][0];
+    assert_eq!(best["states"]["disc_herniation"], "present");
+    let probs: Vec<f64> = v["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["probability"].as_f64().unwrap())
+        .collect();
+    assert!(probs.windows(2).all(|w| w[0] >= w[1]) && probs.iter().sum::<f64>() <= 1.0 + 1e-12);
+    let v = radix(&[
+        "steps",
+        "tests/data/asia.toml",
+        "-e",
+        "xray=yes",
+        "--query",
+        "lung",
+        "--json",
+    ]);
+    assert_eq!(v["query"], "lung");
+    let posterior = v["posterior"]["yes"].as_f64().unwrap();
+    let net = format::load("tests/data/asia.toml").unwrap();
+    let e = case(&net, &["xray=yes"]);
+    let expected = VariableElimination::new(&net)
+        .posterior(&e, net.id_of("lung").unwrap())
+        .unwrap()[0];
+    assert!((posterior - expected).abs() < 1e-12);
+    assert!(!v["steps"].as_array().unwrap().is_empty());
+}

@@ -6,3 +6,9 @@
 pub mod explain;
 pub mod next;
 pub mod whatif;
+
+pub mod sensitivity;
+pub mod uncertainty;
+
+pub mod mpe;
+pub mod steps;

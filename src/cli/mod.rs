@@ -6,8 +6,12 @@ mod bench;
 mod check;
 mod convert;
 mod list;
+mod mpe;
 mod query;
 mod reasoning;
+mod sensitivity;
+mod steps;
+mod uncertainty;
 
 use std::path::PathBuf;
 
@@ -49,6 +53,14 @@ enum Command {
     Next(reasoning::NextArgs),
     /// Why an origin is where it is: each finding's weight of evidence.
     Explain(reasoning::ExplainArgs),
+    /// The most probable explanation: the likeliest joint assignments of the origins.
+    Mpe(mpe::MpeArgs),
+    /// Variable elimination written out step by step, for teaching.
+    Steps(steps::StepsArgs),
+    /// One-way parameter sensitivity of an origin's posterior for a case (tornado data).
+    Sensitivity(sensitivity::SensitivityArgs),
+    /// Posterior intervals of the origins under the model's declared parameter uncertainty.
+    Uncertainty(uncertainty::UncertaintyArgs),
 }
 
 /// Evidence options shared by the commands that take a case.
@@ -114,6 +126,10 @@ pub fn run() -> i32 {
         Command::Whatif(args) => reasoning::run_whatif(&args),
         Command::Next(args) => reasoning::run_next(&args),
         Command::Explain(args) => reasoning::run_explain(&args),
+        Command::Mpe(args) => mpe::run(&args),
+        Command::Steps(args) => steps::run(&args),
+        Command::Sensitivity(args) => sensitivity::run(&args),
+        Command::Uncertainty(args) => uncertainty::run(&args),
     };
     match result {
         Ok(code) => code,

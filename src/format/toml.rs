@@ -24,7 +24,7 @@ use toml::Spanned;
 use super::{LoadError, LoadErrorKind};
 use crate::network::{
     CauseSpec, CpdSpec, Item, ModelInfo, Network, NetworkBuilder, NetworkError, NetworkErrorKind,
-    Part, Role, RowSpec, TriageRuleSpec, VariableSpec,
+    Part, Role, RowSpec, TriageRuleSpec, UncertainAt, UncertaintySpec, VariableSpec,
 };
 use crate::triage::TriageLevel;
 
@@ -68,6 +68,10 @@ struct CptEntry {
     source: Option<String>,
     p: Option<Vec<f64>>,
     rows: Option<Vec<Spanned<RowEntry>>>,
+    beta: Option<[f64; 2]>,
+    ci: Option<[f64; 2]>,
+    ess: Option<f64>,
+    for_state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +81,10 @@ struct RowEntry {
     when: BTreeMap<String, String>,
     p: Vec<f64>,
     source: Option<String>,
+    beta: Option<[f64; 2]>,
+    ci: Option<[f64; 2]>,
+    ess: Option<f64>,
+    for_state: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -92,6 +100,8 @@ struct NoisyOrEntry {
 struct LeakEntry {
     p: f64,
     source: Option<String>,
+    beta: Option<[f64; 2]>,
+    ci: Option<[f64; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -101,6 +111,8 @@ struct CauseEntry {
     state: Option<String>,
     p: f64,
     source: Option<String>,
+    beta: Option<[f64; 2]>,
+    ci: Option<[f64; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +224,7 @@ fn parse(text: &str, path: &Path) -> Result<Network, LoadError> {
                 }
             }
         };
+        declare_uncertainty(&mut builder, var).map_err(|(e, at)| fail(e, at.or(offset)))?;
         builder.variable(
             VariableSpec {
                 id: var.id.clone(),
@@ -243,6 +256,114 @@ fn parse(text: &str, path: &Path) -> Result<Network, LoadError> {
         let offset = locate(&file, &e);
         fail(e, offset)
     })
+}
+
+type Located = (NetworkError, Option<usize>);
+
+/// The one uncertainty declaration among `beta`, `ci` and `ess`, if any.
+fn one_declaration(
+    beta: Option<[f64; 2]>,
+    ci: Option<[f64; 2]>,
+    ess: Option<f64>,
+) -> Result<Option<UncertaintySpec>, String> {
+    let mut found = Vec::new();
+    if let Some([a, b]) = beta {
+        found.push(UncertaintySpec::Beta(a, b));
+    }
+    if let Some([lo, hi]) = ci {
+        found.push(UncertaintySpec::Interval(lo, hi));
+    }
+    if let Some(n) = ess {
+        found.push(UncertaintySpec::Ess(n));
+    }
+    match found.len() {
+        0 | 1 => Ok(found.pop()),
+        _ => Err("give at most one of `beta`, `ci` and `ess`".into()),
+    }
+}
+
+/// Hands the variable's `beta`/`ci`/`ess` declarations to the builder.
+fn declare_uncertainty(builder: &mut NetworkBuilder, var: &VariableEntry) -> Result<(), Located> {
+    let item = Item::Variable(var.id.clone());
+    let error = |part: Option<Part>, message: String, at: Option<usize>| {
+        (
+            NetworkError {
+                item: item.clone(),
+                part,
+                kind: Box::new(NetworkErrorKind::Uncertainty(message)),
+            },
+            at,
+        )
+    };
+    if let Some(cpt) = &var.cpt {
+        let top = one_declaration(cpt.beta, cpt.ci, cpt.ess).map_err(|m| error(None, m, None))?;
+        if let Some(spec) = top {
+            if cpt.rows.is_some() {
+                return Err(error(
+                    None,
+                    "`beta`, `ci` and `ess` beside `rows` are ambiguous; declare them on each row"
+                        .into(),
+                    None,
+                ));
+            }
+            builder.uncertainty(
+                &var.id,
+                UncertainAt::Row {
+                    row: 0,
+                    state: cpt.for_state.clone(),
+                },
+                spec,
+            );
+        } else if cpt.for_state.is_some() {
+            return Err(error(
+                None,
+                "`for_state` without `beta` or `ci`".into(),
+                None,
+            ));
+        }
+        for (r, spanned) in cpt.rows.iter().flatten().enumerate() {
+            let row = spanned.get_ref();
+            let at = Some(spanned.span().start);
+            match one_declaration(row.beta, row.ci, row.ess)
+                .map_err(|m| error(Some(Part::Row(r)), m, at))?
+            {
+                Some(spec) => {
+                    builder.uncertainty(
+                        &var.id,
+                        UncertainAt::Row {
+                            row: r,
+                            state: row.for_state.clone(),
+                        },
+                        spec,
+                    );
+                }
+                None if row.for_state.is_some() => {
+                    return Err(error(
+                        Some(Part::Row(r)),
+                        "`for_state` without `beta` or `ci`".into(),
+                        at,
+                    ));
+                }
+                None => {}
+            }
+        }
+    }
+    if let Some(nor) = &var.noisy_or {
+        if let Some(spec) =
+            one_declaration(nor.leak.beta, nor.leak.ci, None).map_err(|m| error(None, m, None))?
+        {
+            builder.uncertainty(&var.id, UncertainAt::Leak, spec);
+        }
+        for (c, spanned) in nor.causes.iter().enumerate() {
+            let cause = spanned.get_ref();
+            if let Some(spec) = one_declaration(cause.beta, cause.ci, None)
+                .map_err(|m| error(Some(Part::Cause(c)), m, Some(spanned.span().start)))?
+            {
+                builder.uncertainty(&var.id, UncertainAt::Cause(c), spec);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Converts a `cpt` block into the builder's rows, checking each `when` against the parents.

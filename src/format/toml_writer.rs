@@ -26,7 +26,7 @@
 
 use std::fmt::Write as _;
 
-use crate::network::{Network, Parameterisation, Role, Variable};
+use crate::network::{Network, Parameterisation, Role, RowUncertainty, Uncertainty, Variable};
 
 /// Writes a network as a radix TOML model.
 pub fn to_string(network: &Network) -> String {
@@ -104,8 +104,9 @@ fn variable(out: &mut String, network: &Network, v: usize, var: &Variable) {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "cpt = {{ p = {}{source} }}",
-                numbers(&row.probabilities)
+                "cpt = {{ p = {}{source}{} }}",
+                numbers(&row.probabilities),
+                row_declaration(var, row.uncertainty.as_ref())
             );
         }
         Parameterisation::Table(rows) => {
@@ -145,9 +146,10 @@ fn variable(out: &mut String, network: &Network, v: usize, var: &Variable) {
                 };
                 let _ = writeln!(
                     out,
-                    "  {{ when = {{ {} }}, p = {}{source} }},",
+                    "  {{ when = {{ {} }}, p = {}{source}{} }},",
                     when.join(", "),
-                    numbers(&row.probabilities)
+                    numbers(&row.probabilities),
+                    row_declaration(var, row.uncertainty.as_ref())
                 );
             }
             out.push_str("]\n");
@@ -166,9 +168,10 @@ fn variable(out: &mut String, network: &Network, v: usize, var: &Variable) {
             };
             let _ = writeln!(
                 out,
-                "leak = {{ p = {:?}{} }}",
+                "leak = {{ p = {:?}{}{} }}",
                 leak.value,
-                own(&leak.source)
+                own(&leak.source),
+                declaration(leak.uncertainty.as_ref())
             );
             out.push_str("causes = [\n");
             for cause in causes {
@@ -180,15 +183,42 @@ fn variable(out: &mut String, network: &Network, v: usize, var: &Variable) {
                 };
                 let _ = writeln!(
                     out,
-                    "  {{ parent = {}{state}, p = {:?}{} }},",
+                    "  {{ parent = {}{state}, p = {:?}{}{} }},",
                     string(parent.id()),
                     cause.p.value,
-                    own(&cause.p.source)
+                    own(&cause.p.source),
+                    declaration(cause.p.uncertainty.as_ref())
                 );
             }
             out.push_str("]\n");
         }
     }
+}
+
+/// `, beta = [a, b]`, `, ci = [lo, hi]` or `, ess = N` as declared (empty when none).
+fn declaration(u: Option<&Uncertainty>) -> String {
+    match u {
+        None => String::new(),
+        Some(Uncertainty::Beta { alpha, beta }) => {
+            format!(", beta = {}", numbers(&[*alpha, *beta]))
+        }
+        Some(Uncertainty::Interval { low, high, .. }) => {
+            format!(", ci = {}", numbers(&[*low, *high]))
+        }
+        Some(Uncertainty::Dirichlet { ess }) => format!(", ess = {ess:?}"),
+    }
+}
+
+/// A row's declaration, with `for_state` when a `beta` or `ci` is about a state but the first.
+fn row_declaration(var: &Variable, u: Option<&RowUncertainty>) -> String {
+    let Some(u) = u else {
+        return String::new();
+    };
+    let mut out = declaration(Some(&u.distribution));
+    if u.state != 0 && !matches!(u.distribution, Uncertainty::Dirichlet { .. }) {
+        let _ = write!(out, ", for_state = {}", string(&var.states()[u.state]));
+    }
+    out
 }
 
 /// The positive state the builder picks when the file names none.

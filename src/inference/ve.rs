@@ -37,6 +37,9 @@ pub struct VariableElimination<'n> {
     max_table_entries: f64,
 }
 
+/// What [`VariableElimination::joint_with_steps`] calls at each step.
+type OnStep<'a> = dyn FnMut(Option<VarId>, &[Factor], &Factor, f64) + 'a;
+
 /// Evidence split into what elimination needs.
 struct Prepared {
     /// Variables fixed to one state, with that state.
@@ -72,6 +75,11 @@ impl<'n> VariableElimination<'n> {
     /// The network.
     pub fn network(&self) -> &'n Network {
         self.network
+    }
+
+    /// The elimination heuristic in use.
+    pub fn heuristic(&self) -> Heuristic {
+        self.heuristic
     }
 
     fn prepare(&self, evidence: &Evidence) -> Prepared {
@@ -110,7 +118,13 @@ impl<'n> VariableElimination<'n> {
     /// ln P(e) over the ancestral set of the evidence (the barren rest sums to one).
     fn ln_p(&self, prep: &Prepared, evidence: &Evidence) -> Result<f64, InferenceError> {
         let keep = self.network.ancestral_set(evidence.iter().map(|(v, _)| v));
-        let (_, ln_total) = self.eliminate(prep, &keep, &vec![true; self.network.len()], &[])?;
+        let (_, ln_total) = self.eliminate(
+            prep,
+            &keep,
+            &vec![true; self.network.len()],
+            &[],
+            &mut |_, _, _, _| {},
+        )?;
         Ok(ln_total + prep.ln_hard_weight)
     }
 
@@ -129,13 +143,37 @@ impl<'n> VariableElimination<'n> {
         if self.ln_p(&prep, evidence)? == f64::NEG_INFINITY {
             return Err(self.conflict(evidence));
         }
-        Ok(self.joint_prepared(&prep, vars)?.0)
+        Ok(self.joint_prepared(&prep, vars, &mut |_, _, _, _| {})?.0)
+    }
+
+    /// [`Self::joint`], reporting each step of the elimination as the engine performs it (for
+    /// teaching; the result is the same).
+    ///
+    /// `on_step(var, multiplied, created, ln_scale)` is called once per eliminated variable, in
+    /// the order of elimination, with `var = Some(v)`, the factors that mention `v` (evidence
+    /// entered) and the factor created by multiplying them and summing `v` out (after
+    /// rescaling); then once with `var = None`, the factors left and their product, before
+    /// normalisation. `ln_scale` is the ln of all the scales divided out so far: the true
+    /// values of `created` are its entries times `exp(ln_scale)`. A query variable fixed by
+    /// hard evidence needs no elimination and reports nothing.
+    pub fn joint_with_steps(
+        &self,
+        evidence: &Evidence,
+        vars: &[VarId],
+        mut on_step: impl FnMut(Option<VarId>, &[Factor], &Factor, f64),
+    ) -> Result<Factor, InferenceError> {
+        let prep = self.prepare(evidence);
+        if self.ln_p(&prep, evidence)? == f64::NEG_INFINITY {
+            return Err(self.conflict(evidence));
+        }
+        Ok(self.joint_prepared(&prep, vars, &mut on_step)?.0)
     }
 
     fn joint_prepared(
         &self,
         prep: &Prepared,
         vars: &[VarId],
+        on_step: &mut OnStep<'_>,
     ) -> Result<(Factor, f64), InferenceError> {
         let cards = self.network.cardinalities();
         // Hard-observed query variables are handled outside the elimination.
@@ -150,7 +188,7 @@ impl<'n> VariableElimination<'n> {
         let (mut result, ln_total) = if free.is_empty() {
             (Factor::unit(), 0.0)
         } else {
-            self.eliminate(prep, &req.tables, &req.likelihoods, &free)?
+            self.eliminate(prep, &req.tables, &req.likelihoods, &free, on_step)?
         };
         let total = result.total();
         if total > 0.0 {
@@ -180,7 +218,7 @@ impl<'n> VariableElimination<'n> {
         }
         let mut marginals = Vec::with_capacity(targets.len());
         for &t in targets {
-            let (f, _) = self.joint_prepared(&prep, &[t])?;
+            let (f, _) = self.joint_prepared(&prep, &[t], &mut |_, _, _, _| {})?;
             marginals.push((t, f.values()));
         }
         Ok(Posteriors {
@@ -197,6 +235,7 @@ impl<'n> VariableElimination<'n> {
         tables: &[bool],
         likelihoods: &[bool],
         keep_vars: &[VarId],
+        on_step: &mut OnStep<'_>,
     ) -> Result<(Factor, f64), InferenceError> {
         let net = self.network;
         let mut factors: Vec<Factor> = Vec::new();
@@ -245,10 +284,12 @@ impl<'n> VariableElimination<'n> {
                 .fold(Factor::unit(), |acc, f| acc.product(f))
                 .sum_out(v);
             ln_scale += joined.rescale().ln();
+            on_step(Some(v), &with, &joined, ln_scale);
             factors.push(joined);
         }
         let mut result = factors.iter().fold(Factor::unit(), |acc, f| acc.product(f));
         ln_scale += result.rescale().ln();
+        on_step(None, &factors, &result, ln_scale);
         let total = result.total();
         let ln_total = if total > 0.0 {
             total.ln() + ln_scale

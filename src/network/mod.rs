@@ -127,6 +127,8 @@ pub struct Param {
     pub value: f64,
     /// A citation, or `expert estimate`; `None` when the file gave none.
     pub source: Option<String>,
+    /// How uncertain the number is, when the model declares it (see [`Uncertainty`]).
+    pub uncertainty: Option<Uncertainty>,
 }
 
 /// One row of a conditional probability table.
@@ -136,6 +138,8 @@ pub struct TableRow {
     pub probabilities: Vec<f64>,
     /// Where the row's numbers come from.
     pub source: Option<String>,
+    /// How uncertain the row is, when the model declares it (see [`RowUncertainty`]).
+    pub uncertainty: Option<RowUncertainty>,
 }
 
 /// One cause of a noisy-OR.
@@ -338,6 +342,416 @@ pub struct UnknownName {
     pub name: String,
     /// The nearest known name.
     pub suggestion: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter uncertainty and single-parameter edits
+
+/// How uncertain one number of the model is, as declared in the model file.
+///
+/// Declarations are kept as written (so that a model written back says `ci`, not the fitted
+/// Beta); [`Uncertainty::beta`] gives the Beta that sampling and sensitivity use.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Uncertainty {
+    /// `beta = [a, b]`: the number is Beta(a, b).
+    Beta {
+        /// First shape (a > 0).
+        alpha: f64,
+        /// Second shape (b > 0).
+        beta: f64,
+    },
+    /// `ci = [low, high]`: a 95 % confidence interval from a study. radix fits the Beta whose
+    /// mean is the model's value and whose central 95 % interval is as wide as `high - low`.
+    Interval {
+        /// Lower bound of the interval as written.
+        low: f64,
+        /// Upper bound of the interval as written.
+        high: f64,
+        /// First shape of the fitted Beta.
+        alpha: f64,
+        /// Second shape of the fitted Beta.
+        beta: f64,
+    },
+    /// `ess = N` (table rows only): the row is Dirichlet(N × row), N an equivalent sample size.
+    Dirichlet {
+        /// The equivalent sample size (> 0).
+        ess: f64,
+    },
+}
+
+impl Uncertainty {
+    /// The Beta shapes of a single probability (`None` for a Dirichlet).
+    pub fn beta(&self) -> Option<(f64, f64)> {
+        match *self {
+            Uncertainty::Beta { alpha, beta } | Uncertainty::Interval { alpha, beta, .. } => {
+                Some((alpha, beta))
+            }
+            Uncertainty::Dirichlet { .. } => None,
+        }
+    }
+
+    /// The central 95 % interval of a number whose value is `value` under this declaration: a
+    /// declared `ci` as written, else the 2.5 % and 97.5 % quantiles of the Beta (for a
+    /// Dirichlet, of the number's Beta marginal).
+    pub fn interval(&self, value: f64) -> (f64, f64) {
+        use statrs::distribution::ContinuousCDF;
+        let (a, b) = match *self {
+            Uncertainty::Interval { low, high, .. } => return (low, high),
+            Uncertainty::Beta { alpha, beta } => (alpha, beta),
+            Uncertainty::Dirichlet { ess } => (ess * value, ess * (1.0 - value)),
+        };
+        if a <= 0.0 || b <= 0.0 {
+            return (value, value);
+        }
+        match statrs::distribution::Beta::new(a, b) {
+            Ok(d) => (d.inverse_cdf(0.025), d.inverse_cdf(0.975)),
+            Err(_) => (value, value),
+        }
+    }
+}
+
+/// The declared uncertainty of a table row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowUncertainty {
+    /// For `beta` and `ci`: the state whose probability the declaration is about (the row's
+    /// other entries follow it, rescaled proportionally). Unused for a Dirichlet.
+    pub state: usize,
+    /// The declaration.
+    pub distribution: Uncertainty,
+}
+
+/// An uncertainty declaration as written, before validation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UncertaintySpec {
+    /// `beta = [a, b]`.
+    Beta(f64, f64),
+    /// `ci = [low, high]` (95 %).
+    Interval(f64, f64),
+    /// `ess = N` (rows only).
+    Ess(f64),
+}
+
+/// Which number of a variable's distribution an [`UncertaintySpec`] is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UncertainAt {
+    /// A table row, by its position in the file (0-based), and for `beta`/`ci` the state named
+    /// (default: the first state).
+    Row {
+        /// Row index in file order.
+        row: usize,
+        /// The state a `beta` or `ci` is about.
+        state: Option<String>,
+    },
+    /// A noisy-OR cause, by its position in the file (0-based).
+    Cause(usize),
+    /// A noisy-OR's leak.
+    Leak,
+}
+
+/// One number of a network's distributions, for sensitivity analysis and sampling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamRef {
+    /// Entry `state` of table row `row` (parent configurations in row-major order, last parent
+    /// fastest) of `variable`'s table. Changing it rescales the row's other entries
+    /// proportionally.
+    Table {
+        /// The variable.
+        variable: VarId,
+        /// The row (parent configuration offset).
+        row: usize,
+        /// The state.
+        state: usize,
+    },
+    /// The `p` of cause `cause` of `variable`'s noisy-OR.
+    Cause {
+        /// The variable.
+        variable: VarId,
+        /// The cause index.
+        cause: usize,
+    },
+    /// The leak of `variable`'s noisy-OR.
+    Leak {
+        /// The variable.
+        variable: VarId,
+    },
+}
+
+impl ParamRef {
+    /// The variable whose distribution holds the number.
+    pub fn variable(&self) -> VarId {
+        match *self {
+            ParamRef::Table { variable, .. }
+            | ParamRef::Cause { variable, .. }
+            | ParamRef::Leak { variable } => variable,
+        }
+    }
+}
+
+/// Row `row` with entry `state` set to `value` and the others rescaled proportionally, so that
+/// the row still sums to one (when the others are all zero they share `1 - value` equally).
+/// Every entry is affine in `value`.
+pub fn rescale_row(row: &[f64], state: usize, value: f64) -> Vec<f64> {
+    let old = row[state];
+    let rest = 1.0 - old;
+    let others = row.len().saturating_sub(1).max(1) as f64;
+    row.iter()
+        .enumerate()
+        .map(|(j, &p)| {
+            if j == state {
+                value
+            } else if rest > 0.0 && old < 1.0 {
+                p * (1.0 - value) / rest
+            } else {
+                (1.0 - value) / others
+            }
+        })
+        .collect()
+}
+
+/// Fits Beta(α, β) with mean `mean` whose central 95 % interval is as wide as `high - low`.
+///
+/// The concentration α + β is found by bisection on its logarithm (the interval narrows as it
+/// grows), between 1e-3 and 1e9.
+pub fn beta_from_interval(mean: f64, low: f64, high: f64) -> Result<(f64, f64), String> {
+    use statrs::distribution::{Beta, ContinuousCDF};
+    if !(low.is_finite() && high.is_finite() && 0.0 <= low && low < high && high <= 1.0) {
+        return Err(format!(
+            "interval [{low}, {high}] must satisfy 0 <= low < high <= 1"
+        ));
+    }
+    if !(mean > 0.0 && mean < 1.0) {
+        return Err(format!(
+            "the value {mean} must be strictly between 0 and 1 to carry an interval"
+        ));
+    }
+    if mean < low || mean > high {
+        return Err(format!(
+            "the value {mean} lies outside its interval [{low}, {high}]"
+        ));
+    }
+    let target = high - low;
+    let width = |ln_k: f64| -> f64 {
+        let k = ln_k.exp();
+        match Beta::new(mean * k, (1.0 - mean) * k) {
+            Ok(d) => d.inverse_cdf(0.975) - d.inverse_cdf(0.025),
+            Err(_) => f64::NAN,
+        }
+    };
+    let (mut lo, mut hi) = (1e-3f64.ln(), 1e9f64.ln());
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        let w = width(mid);
+        if w.is_nan() {
+            return Err("could not fit a Beta to the interval".into());
+        }
+        if w > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-10 {
+            break;
+        }
+    }
+    let k = (0.5 * (lo + hi)).exp();
+    Ok((mean * k, (1.0 - mean) * k))
+}
+
+impl Network {
+    /// The value of one number, or `None` if the reference does not fit the network.
+    pub fn parameter(&self, which: ParamRef) -> Option<f64> {
+        let cpd = self.cpds.get(which.variable())?;
+        match (which, &cpd.parameterisation) {
+            (ParamRef::Table { row, state, .. }, Parameterisation::Table(rows)) => {
+                rows.get(row)?.probabilities.get(state).copied()
+            }
+            (ParamRef::Cause { cause, .. }, Parameterisation::NoisyOr { causes, .. }) => {
+                causes.get(cause).map(|c| c.p.value)
+            }
+            (ParamRef::Leak { .. }, Parameterisation::NoisyOr { leak, .. }) => Some(leak.value),
+            _ => None,
+        }
+    }
+
+    /// Every free number of the model's distributions, in variable order.
+    pub fn parameters(&self) -> Vec<ParamRef> {
+        let mut out = Vec::new();
+        for (v, cpd) in self.cpds.iter().enumerate() {
+            match &cpd.parameterisation {
+                Parameterisation::Table(rows) => {
+                    for (r, row) in rows.iter().enumerate() {
+                        for s in 0..row.probabilities.len() {
+                            out.push(ParamRef::Table {
+                                variable: v,
+                                row: r,
+                                state: s,
+                            });
+                        }
+                    }
+                }
+                Parameterisation::NoisyOr { causes, .. } => {
+                    for c in 0..causes.len() {
+                        out.push(ParamRef::Cause {
+                            variable: v,
+                            cause: c,
+                        });
+                    }
+                    out.push(ParamRef::Leak { variable: v });
+                }
+            }
+        }
+        out
+    }
+
+    /// A copy of the network with one number changed (a table entry rescales the rest of its
+    /// row proportionally, see [`rescale_row`]; a noisy-OR is re-expanded).
+    pub fn with_parameter(&self, which: ParamRef, value: f64) -> Result<Network, NetworkError> {
+        let mut net = self.clone();
+        net.set_parameter(which, value)?;
+        Ok(net)
+    }
+
+    /// Changes one number in place, as [`Self::with_parameter`].
+    pub fn set_parameter(&mut self, which: ParamRef, value: f64) -> Result<(), NetworkError> {
+        let v = which.variable();
+        if v >= self.len() {
+            return Err(err(
+                Item::Model,
+                None,
+                NetworkErrorKind::NoSuchParameter(format!("no variable with index {v}")),
+            ));
+        }
+        let item = Item::Variable(self.variables[v].id.clone());
+        check_probabilities(&[value]).map_err(|kind| err(item.clone(), None, kind))?;
+        match which {
+            ParamRef::Table { row, state, .. } => {
+                let current = match &self.cpds[v].parameterisation {
+                    Parameterisation::Table(rows) if row < rows.len() => {
+                        rows[row].probabilities.clone()
+                    }
+                    _ => return Err(bad_ref(item, "no such table row")),
+                };
+                if state >= current.len() {
+                    return Err(bad_ref(item, "no such state"));
+                }
+                self.set_row(v, row, rescale_row(&current, state, value))
+            }
+            ParamRef::Cause { cause, .. } => {
+                match &mut self.cpds[v].parameterisation {
+                    Parameterisation::NoisyOr { causes, .. } if cause < causes.len() => {
+                        causes[cause].p.value = value;
+                    }
+                    _ => return Err(bad_ref(item, "no such noisy-OR cause")),
+                }
+                self.refresh_noisy_or(v);
+                Ok(())
+            }
+            ParamRef::Leak { .. } => {
+                match &mut self.cpds[v].parameterisation {
+                    Parameterisation::NoisyOr { leak, .. } => leak.value = value,
+                    _ => return Err(bad_ref(item, "not a noisy-OR")),
+                }
+                self.refresh_noisy_or(v);
+                Ok(())
+            }
+        }
+    }
+
+    /// Replaces one table row (row-major parent configuration `row` of `variable`'s table).
+    /// The row must have one probability per state, each in [0, 1], summing to 1 within
+    /// [`ROW_SUM_TOLERANCE`]; it is divided by its sum.
+    pub fn set_row(
+        &mut self,
+        variable: VarId,
+        row: usize,
+        probabilities: Vec<f64>,
+    ) -> Result<(), NetworkError> {
+        let Some(var) = self.variables.get(variable) else {
+            return Err(bad_ref(
+                Item::Model,
+                &format!("no variable with index {variable}"),
+            ));
+        };
+        let item = Item::Variable(var.id.clone());
+        let k = var.cardinality();
+        if probabilities.len() != k {
+            return Err(err(
+                item,
+                Some(Part::Row(row)),
+                NetworkErrorKind::RowLength {
+                    expected: k,
+                    found: probabilities.len(),
+                },
+            ));
+        }
+        check_probabilities(&probabilities)
+            .map_err(|kind| err(item.clone(), Some(Part::Row(row)), kind))?;
+        let sum: f64 = probabilities.iter().sum();
+        if (sum - 1.0).abs() > ROW_SUM_TOLERANCE || sum <= 0.0 {
+            return Err(err(
+                item,
+                Some(Part::Row(row)),
+                NetworkErrorKind::RowSum {
+                    sum,
+                    tolerance: ROW_SUM_TOLERANCE,
+                },
+            ));
+        }
+        let probabilities: Vec<f64> = if (sum - 1.0).abs() > 1e-15 {
+            probabilities.iter().map(|x| x / sum).collect()
+        } else {
+            probabilities
+        };
+        let cpd = &mut self.cpds[variable];
+        match &mut cpd.parameterisation {
+            Parameterisation::Table(rows) if row < rows.len() => {
+                rows[row].probabilities = probabilities;
+                let values: Vec<f64> = rows
+                    .iter()
+                    .flat_map(|r| r.probabilities.iter().copied())
+                    .collect();
+                let scope = cpd.factor.scope().to_vec();
+                let cards = cpd.factor.cardinalities().to_vec();
+                cpd.factor = Factor::new(scope, &cards, values).expect("same shape");
+                Ok(())
+            }
+            _ => Err(bad_ref(item, "no such table row")),
+        }
+    }
+
+    fn refresh_noisy_or(&mut self, v: VarId) {
+        let cards: Vec<usize> = self.cpds[v]
+            .parents
+            .iter()
+            .map(|&p| self.variables[p].cardinality())
+            .collect();
+        let cpd = &mut self.cpds[v];
+        if let Parameterisation::NoisyOr { leak, causes } = &cpd.parameterisation {
+            let values = noisy_or_values(&cpd.parents, &cards, leak.value, causes);
+            let scope = cpd.factor.scope().to_vec();
+            let all = cpd.factor.cardinalities().to_vec();
+            cpd.factor = Factor::new(scope, &all, values).expect("same shape");
+        }
+    }
+}
+
+/// The parents of a table spec, resolved (the spec was validated by then).
+fn cpds_parents(spec: &CpdSpec, index: &HashMap<String, VarId>) -> Vec<VarId> {
+    match spec {
+        CpdSpec::Table { parents, .. } => parents
+            .iter()
+            .filter_map(|p| index.get(p).copied())
+            .collect(),
+        CpdSpec::NoisyOr { .. } => Vec::new(),
+    }
+}
+
+fn bad_ref(item: Item, what: &str) -> NetworkError {
+    err(
+        item,
+        None,
+        NetworkErrorKind::NoSuchParameter(what.to_string()),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -635,6 +1049,12 @@ pub enum NetworkErrorKind {
     /// A network with no variables.
     #[error("has no variables")]
     Empty,
+    /// An uncertainty declaration that cannot be used.
+    #[error("uncertainty: {0}")]
+    Uncertainty(String),
+    /// A parameter edit ([`Network::set_parameter`]) that does not fit the network.
+    #[error("no such parameter: {0}")]
+    NoSuchParameter(String),
 }
 
 /// A sum printed with 12 decimals at most, trailing zeros trimmed (0.8999999999999999 -> 0.9).
@@ -667,6 +1087,7 @@ pub struct NetworkBuilder {
     entries: Vec<(VariableSpec, CpdSpec)>,
     rules: Vec<TriageRuleSpec>,
     tolerance: f64,
+    uncertain: Vec<(String, UncertainAt, UncertaintySpec)>,
 }
 
 /// The default tolerance on a row's sum.
@@ -683,7 +1104,21 @@ impl NetworkBuilder {
             entries: Vec::new(),
             rules: Vec::new(),
             tolerance: ROW_SUM_TOLERANCE,
+            uncertain: Vec::new(),
         }
+    }
+
+    /// Declares the uncertainty of one number (or row) of a variable's distribution: checked
+    /// and attached when the network is built (a `ci` is turned into a Beta with
+    /// [`beta_from_interval`]; `ess` is for table rows only).
+    pub fn uncertainty(
+        &mut self,
+        variable: &str,
+        at: UncertainAt,
+        spec: UncertaintySpec,
+    ) -> &mut Self {
+        self.uncertain.push((variable.to_string(), at, spec));
+        self
     }
 
     /// Sets the metadata.
@@ -862,6 +1297,7 @@ impl NetworkBuilder {
             }
         }
 
+        self.attach_uncertainty(&variables, &index, &mut cpds)?;
         let triage = self.triage_rules(&variables, &index)?;
         Ok(Network {
             info: self.info.clone(),
@@ -965,6 +1401,7 @@ impl NetworkBuilder {
             slots[offset] = Some(TableRow {
                 probabilities,
                 source: row.source.clone().or_else(|| default_source.clone()),
+                uncertainty: None,
             });
         }
         if renormalised > 0 {
@@ -1003,6 +1440,120 @@ impl NetworkBuilder {
             parameterisation: Parameterisation::Table(table_rows),
             factor,
         })
+    }
+
+    fn attach_uncertainty(
+        &self,
+        variables: &[Variable],
+        index: &HashMap<String, VarId>,
+        cpds: &mut [Cpd],
+    ) -> Result<(), NetworkError> {
+        for (name, at, spec) in &self.uncertain {
+            let item = Item::Variable(name.clone());
+            let Some(&v) = index.get(name) else {
+                return Err(err(
+                    Item::Model,
+                    None,
+                    NetworkErrorKind::UnknownVariable {
+                        name: name.clone(),
+                        suggestion: suggest::nearest(name, variables.iter().map(|v| v.id.as_str()))
+                            .map(str::to_string),
+                    },
+                ));
+            };
+            let part = match at {
+                UncertainAt::Row { row, .. } => Some(Part::Row(*row)),
+                UncertainAt::Cause(c) => Some(Part::Cause(*c)),
+                UncertainAt::Leak => None,
+            };
+            let fail = |msg: String| err(item.clone(), part, NetworkErrorKind::Uncertainty(msg));
+            let single = |value: f64| -> Result<Uncertainty, NetworkError> {
+                match *spec {
+                    UncertaintySpec::Beta(a, b) => {
+                        if !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0) {
+                            return Err(fail(format!(
+                                "`beta = [{a}, {b}]` needs two finite shapes above 0"
+                            )));
+                        }
+                        Ok(Uncertainty::Beta { alpha: a, beta: b })
+                    }
+                    UncertaintySpec::Interval(low, high) => {
+                        let (alpha, beta) = beta_from_interval(value, low, high)
+                            .map_err(|m| fail(format!("`ci`: {m}")))?;
+                        Ok(Uncertainty::Interval {
+                            low,
+                            high,
+                            alpha,
+                            beta,
+                        })
+                    }
+                    UncertaintySpec::Ess(_) => Err(fail(
+                        "`ess` (a Dirichlet) is for table rows; give `beta` or `ci` for a single probability"
+                            .into(),
+                    )),
+                }
+            };
+            match (at, &mut cpds[v].parameterisation, &self.entries[v].1) {
+                (
+                    UncertainAt::Row { row, state },
+                    Parameterisation::Table(rows),
+                    CpdSpec::Table {
+                        parents: _,
+                        rows: specs,
+                        ..
+                    },
+                ) => {
+                    let Some(spec_row) = specs.get(*row) else {
+                        return Err(fail(format!("there is no row {}", row + 1)));
+                    };
+                    let mut offset = 0;
+                    for (&p, s) in cpds_parents(&self.entries[v].1, index)
+                        .iter()
+                        .zip(&spec_row.when)
+                    {
+                        let si = variables[p].state_index(s).unwrap_or(0);
+                        offset = offset * variables[p].cardinality() + si;
+                    }
+                    let target = &mut rows[offset];
+                    let state = match state {
+                        None => 0,
+                        Some(s) => variables[v].state_index(s).ok_or_else(|| {
+                            err(item.clone(), part, unknown_state(&variables[v], s))
+                        })?,
+                    };
+                    let distribution = match *spec {
+                        UncertaintySpec::Ess(n) => {
+                            if !(n.is_finite() && n > 0.0) {
+                                return Err(fail(format!(
+                                    "`ess = {n}` must be a finite number above 0"
+                                )));
+                            }
+                            Uncertainty::Dirichlet { ess: n }
+                        }
+                        _ => single(target.probabilities[state])?,
+                    };
+                    target.uncertainty = Some(RowUncertainty {
+                        state,
+                        distribution,
+                    });
+                }
+                (UncertainAt::Cause(c), Parameterisation::NoisyOr { causes, .. }, _) => {
+                    let Some(cause) = causes.get_mut(*c) else {
+                        return Err(fail(format!("there is no cause {}", c + 1)));
+                    };
+                    cause.p.uncertainty = Some(single(cause.p.value)?);
+                }
+                (UncertainAt::Leak, Parameterisation::NoisyOr { leak, .. }, _) => {
+                    leak.uncertainty = Some(single(leak.value)?);
+                }
+                _ => {
+                    return Err(fail(
+                        "declared on a part the distribution does not have (rows belong to a `cpt`, causes and the leak to a `noisy_or`)".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn triage_rules(
@@ -1136,6 +1687,7 @@ fn noisy_or(
             p: Param {
                 value: cause.p,
                 source: cause.source.clone().or_else(|| default_source.clone()),
+                uncertainty: None,
             },
         });
     }
@@ -1143,6 +1695,33 @@ fn noisy_or(
         .iter()
         .map(|&p| variables[p].cardinality())
         .collect();
+    let values = noisy_or_values(&parents, &cards, leak, &parsed);
+    let mut scope = parents.clone();
+    scope.push(v);
+    let mut all_cards = cards;
+    all_cards.push(2);
+    let factor = Factor::new(scope, &all_cards, values).expect("shape is consistent");
+    Ok(Cpd {
+        parents,
+        parameterisation: Parameterisation::NoisyOr {
+            leak: Param {
+                value: leak,
+                source: leak_source.clone().or_else(|| default_source.clone()),
+                uncertainty: None,
+            },
+            causes: parsed,
+        },
+        factor,
+    })
+}
+
+/// The full table of a noisy-OR over `parents..., effect` (effect axis last, "on" first).
+fn noisy_or_values(
+    parents: &[VarId],
+    cards: &[usize],
+    leak: f64,
+    causes: &[NoisyCause],
+) -> Vec<f64> {
     let configs: usize = cards.iter().product();
     let mut values = Vec::with_capacity(configs * 2);
     for offset in 0..configs {
@@ -1156,7 +1735,7 @@ fn noisy_or(
         // ln P(off) = ln(1 - leak) + sum of ln(1 - p) over active causes; expm1/ln1p keep
         // small "on" probabilities (a leak of 1e-6) exact in relative terms.
         let mut ln_off = (-leak).ln_1p();
-        for cause in &parsed {
+        for cause in causes {
             let i = parents
                 .iter()
                 .position(|&p| p == cause.parent)
@@ -1168,22 +1747,7 @@ fn noisy_or(
         values.push(-ln_off.exp_m1());
         values.push(ln_off.exp());
     }
-    let mut scope = parents.clone();
-    scope.push(v);
-    let mut all_cards = cards;
-    all_cards.push(2);
-    let factor = Factor::new(scope, &all_cards, values).expect("shape is consistent");
-    Ok(Cpd {
-        parents,
-        parameterisation: Parameterisation::NoisyOr {
-            leak: Param {
-                value: leak,
-                source: leak_source.clone().or_else(|| default_source.clone()),
-            },
-            causes: parsed,
-        },
-        factor,
-    })
+    values
 }
 
 fn err(item: Item, part: Option<Part>, kind: NetworkErrorKind) -> NetworkError {
