@@ -216,17 +216,39 @@ mod uncertainty_tests {
     use radix::network::{Parameterisation, Uncertainty, beta_from_interval};
     use statrs::distribution::{Beta, ContinuousCDF};
 
-    /// The shipped model with declarations added: a `ci` on a noisy-OR cause, an `ess` on a
-    /// table row, a `beta` on a leak and a `ci` on a non-first state of a prior.
-    fn declared_text() -> String {
+    /// The shipped model's text with its own uncertainty declarations (`ci = [lo, hi], ` on
+    /// prior rows) removed.
+    fn undeclared_text() -> String {
         let text = std::fs::read_to_string(MODEL).unwrap();
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("ci = [") {
+            out.push_str(&rest[..i]);
+            let end = rest[i..]
+                .find("], ")
+                .expect("a ci declaration ends with `], `");
+            rest = &rest[i + end + 3..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// A model without uncertainty declarations.
+    fn undeclared_model() -> Network {
+        radix::format::toml::from_str(&undeclared_text(), "undeclared.toml").unwrap()
+    }
+
+    /// The shipped model, its own declarations removed and others added: a `ci` on a noisy-OR
+    /// cause, an `ess` on a table row and a `beta` on a leak.
+    fn declared_text() -> String {
+        let text = undeclared_text();
         let edits = [
             (
                 "neurogenic claudication sens 0.82 spec 0.78; (s-L)/(1-L)\" }",
                 "neurogenic claudication sens 0.82 spec 0.78; (s-L)/(1-L)\", ci = [0.7, 0.9] }",
             ),
             (
-                "Suri 2010 age >65 LR+ 2.5\" }",
+                "Suri 2010 age >65 LR+ 2.5; interval: Jensen 2020 primary-care prevalence 25% (95% CI 19-32%), scaled to this row\" }",
                 "Suri 2010 age >65 LR+ 2.5\", ess = 50 }",
             ),
             (
@@ -274,7 +296,7 @@ mod uncertainty_tests {
 
     #[test]
     fn no_declarations_collapse_to_the_point() {
-        let net = shipped();
+        let net = undeclared_model();
         let e = case(&net, &["pain_below_knee=present"]);
         let report = uncertainty::analyse(&net, &e, 5, 1).unwrap();
         assert!(report.uncertain.is_empty());

@@ -503,3 +503,31 @@ fn junction_tree_and_elimination_agree_on_the_model() {
         }
     }
 }
+
+#[test]
+fn declared_uncertainty_gives_posterior_intervals() {
+    use radix::analysis::uncertainty;
+    let net = model();
+    let declared = uncertainty::declared(&net);
+    assert!(
+        declared.len() >= 20,
+        "priors with intervals from the sources are declared"
+    );
+    let e = {
+        let mut e = Evidence::new();
+        e.parse_assignment(&net, "age_band=60_and_over").unwrap();
+        e.parse_assignment(&net, "neurogenic_claudication=present")
+            .unwrap();
+        e
+    };
+    let report = uncertainty::analyse(&net, &e, 200, 3).unwrap();
+    let stenosis = report
+        .origins
+        .iter()
+        .find(|o| o.id == "spinal_stenosis")
+        .unwrap();
+    assert!(
+        stenosis.p05 < stenosis.point && stenosis.point < stenosis.p95,
+        "{stenosis:?}"
+    );
+}
