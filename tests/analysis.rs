@@ -344,21 +344,64 @@ fn mpe_and_steps_commands() {
 
 #[test]
 fn sensitivity_and_uncertainty_commands() {
-    let v = radix(&["sensitivity", MODEL, "-e", "foot_drop=present", "--origin", "disc_herniation", "--json"]);
+    let v = radix(&[
+        "sensitivity",
+        MODEL,
+        "-e",
+        "foot_drop=present",
+        "--origin",
+        "disc_herniation",
+        "--json",
+    ]);
     assert_eq!(v["origin"], "disc_herniation");
     let params = v["parameters"].as_array().unwrap();
     assert!(!params.is_empty());
     let swing = |p: &Value| p["range"][1].as_f64().unwrap() - p["range"][0].as_f64().unwrap();
-    assert!(params.windows(2).all(|w| swing(&w[0]) >= swing(&w[1]) - 1e-15), "sorted by swing");
+    assert!(
+        params
+            .windows(2)
+            .all(|w| swing(&w[0]) >= swing(&w[1]) - 1e-15),
+        "sorted by swing"
+    );
     // The rational function at the model's value gives the posterior.
     let p = &params[0];
-    let c: Vec<f64> = p["coefficients"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let c: Vec<f64> = p["coefficients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     let theta = p["value"].as_f64().unwrap();
     let at = (c[0] * theta + c[1]) / (c[2] * theta + c[3]);
     assert!((at - v["posterior"].as_f64().unwrap()).abs() < 1e-10);
-    let a = radix(&["uncertainty", MODEL, "-e", "foot_drop=present", "--samples", "60", "--seed", "5", "--json"]);
-    let b = radix(&["uncertainty", MODEL, "-e", "foot_drop=present", "--samples", "60", "--seed", "5", "--json"]);
+    let a = radix(&[
+        "uncertainty",
+        MODEL,
+        "-e",
+        "foot_drop=present",
+        "--samples",
+        "60",
+        "--seed",
+        "5",
+        "--json",
+    ]);
+    let b = radix(&[
+        "uncertainty",
+        MODEL,
+        "-e",
+        "foot_drop=present",
+        "--samples",
+        "60",
+        "--seed",
+        "5",
+        "--json",
+    ]);
     assert_eq!(a, b, "seeded runs are reproducible");
     let o = &a["origins"][0];
-    assert!(o["id"].is_string() && o["mean"].is_number() && o["p05"].is_number() && o["p95"].is_number());
+    assert!(
+        o["id"].is_string()
+            && o["mean"].is_number()
+            && o["p05"].is_number()
+            && o["p95"].is_number()
+    );
 }

@@ -77,9 +77,7 @@ const MAX_DEFAULT_ENTRIES: usize = 1 << 24;
 
 /// Loads a network from a BIF file.
 pub fn load(path: &Path) -> Result<Network, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::new(path, LoadErrorKind::Io(e.to_string())))?;
-    parse(&text, path)
+    parse(&super::read(path)?, path)
 }
 
 /// Parses a network from BIF text; `file` names it in error messages.

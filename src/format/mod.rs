@@ -83,6 +83,12 @@ impl LoadError {
     }
 }
 
+/// Reads a model file's text, or names the file in the error.
+pub(crate) fn read(path: &Path) -> Result<String, LoadError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| LoadError::new(path, LoadErrorKind::Io(e.to_string())))
+}
+
 /// 1-based line and column of a byte offset.
 pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());

@@ -136,9 +136,7 @@ struct TriggerEntry {
 
 /// Loads a model from a TOML file.
 pub fn load(path: &Path) -> Result<Network, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::new(path, LoadErrorKind::Io(e.to_string())))?;
-    parse(&text, path)
+    parse(&super::read(path)?, path)
 }
 
 /// Parses a model from TOML text; `file` names it in error messages.

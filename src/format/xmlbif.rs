@@ -66,9 +66,7 @@ use crate::suggest;
 
 /// Loads a network from an XMLBIF file.
 pub fn load(path: &Path) -> Result<Network, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::new(path, LoadErrorKind::Io(e.to_string())))?;
-    parse(&text, path)
+    parse(&super::read(path)?, path)
 }
 
 /// Parses a network from XMLBIF text; `file` names it in error messages.
