@@ -151,6 +151,21 @@ fn junction_tree_matches_enumeration_and_reuses_its_workspace() {
         for _ in 0..3 {
             let evidence = common::random_evidence(&mut rng, &net);
             let (pe, marginals) = common::brute_force(&net, &evidence);
+            // The first query of a pattern runs on the tree without evidence; the second
+            // compiles a tree for the pattern. Both must be exact.
+            let first = tree.posteriors(&mut ws, &evidence);
+            match (&marginals, &first) {
+                (Some(expected), Ok(got)) => {
+                    assert!((got.ln_p_evidence - pe.ln()).abs() <= 1e-12 * pe.ln().abs().max(1.0));
+                    for v in (0..net.len()).filter(|&v| !evidence.contains(v)) {
+                        for (a, b) in got.marginal(v).unwrap().iter().zip(&expected[v]) {
+                            assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);
+                        }
+                    }
+                }
+                (None, Err(InferenceError::ImpossibleEvidence { .. })) => {}
+                (expected, got) => panic!("case {case}: enumeration {expected:?} but tree {got:?}"),
+            }
             match (marginals, tree.posteriors(&mut ws, &evidence)) {
                 (Some(expected), Ok(got)) => {
                     assert!(

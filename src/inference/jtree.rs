@@ -149,6 +149,8 @@ pub struct JunctionTree<'n> {
     options: CompileOptions,
     /// Size figures of the tree with no hard evidence.
     stats: TreeStats,
+    /// The tree with no hard evidence: every query can run on it.
+    unobserved: Arc<Structure>,
     /// Trees compiled for patterns of hard evidence, by sorted observed variables (the empty
     /// pattern included), forgotten oldest first when they hold too many entries.
     cache: Mutex<PatternCache>,
@@ -162,6 +164,8 @@ struct PatternCache {
     /// Entries held by the cached trees.
     entries: usize,
     next_id: usize,
+    /// How often each pattern without a tree of its own has been queried.
+    seen: HashMap<Vec<VarId>, usize>,
 }
 
 impl PatternCache {
@@ -180,6 +184,10 @@ impl PatternCache {
         self.trees.insert(pattern, structure);
     }
 }
+
+/// The size of tree without evidence up to which first-seen patterns run on it (see
+/// [`CompileOptions::compile_pattern_after`]).
+pub const SMALL_TREE_ENTRIES: usize = 1 << 16;
 
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
 const CACHE_ENTRIES: usize = 1 << 24;
@@ -211,6 +219,14 @@ pub struct CompileOptions {
     pub heuristics: Vec<Heuristic>,
     /// Refuse to compile when the tree would hold more entries than this (in all cliques).
     pub max_table_entries: f64,
+    /// On a network whose tree without evidence holds at most
+    /// [`SMALL_TREE_ENTRIES`] entries, compile a tree of its own for a pattern of hard evidence
+    /// when the pattern is queried for the n-th time; until then its queries run on the tree
+    /// without evidence, the observations entered as indicators (a one-off query does not pay
+    /// for a compile that costs more than it saves). Larger networks compile at once: there the
+    /// evidence shrinks the tree more than the compile costs. 1 always compiles at once;
+    /// `usize::MAX` never compiles for small networks.
+    pub compile_pattern_after: usize,
 }
 
 impl Default for CompileOptions {
@@ -223,6 +239,7 @@ impl Default for CompileOptions {
                 Heuristic::MinDegree,
             ],
             max_table_entries: DEFAULT_MAX_TABLE_ENTRIES,
+            compile_pattern_after: 2,
         }
     }
 }
@@ -273,11 +290,12 @@ impl<'n> JunctionTree<'n> {
             next_id: 1,
             ..PatternCache::default()
         };
-        cache.insert(Vec::new(), unobserved);
+        cache.insert(Vec::new(), Arc::clone(&unobserved));
         Ok(JunctionTree {
             network,
             options,
             stats,
+            unobserved,
             cache: Mutex::new(cache),
         })
     }
@@ -304,6 +322,7 @@ impl<'n> JunctionTree<'n> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.trees.clear();
         cache.order.clear();
+        cache.seen.clear();
         cache.entries = 0;
     }
 
@@ -338,11 +357,27 @@ impl<'n> JunctionTree<'n> {
                     .is_some()
             })
             .collect();
+        if pattern.is_empty() {
+            return Ok(Arc::clone(&self.unobserved));
+        }
         let id = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(s) = cache.trees.get(&pattern) {
                 return Ok(Arc::clone(s));
             }
+            // A pattern seen for the first time runs on the tree without evidence: a one-off
+            // query does not pay for compiling a tree of its own.
+            let after = if self.stats.total_entries <= SMALL_TREE_ENTRIES {
+                self.options.compile_pattern_after
+            } else {
+                1
+            };
+            let count = cache.seen.entry(pattern.clone()).or_insert(0);
+            *count += 1;
+            if *count < after {
+                return Ok(Arc::clone(&self.unobserved));
+            }
+            cache.seen.remove(&pattern);
             cache.next_id += 1;
             cache.next_id
         };
@@ -425,7 +460,7 @@ impl<'n> JunctionTree<'n> {
         // variable is observed.
         let mut ln_p = 0.0;
         for (v, obs) in evidence.iter() {
-            if let Observation::Likelihood(w) = obs {
+            if let (Observation::Likelihood(w), None) = (obs, s.homes[v]) {
                 if let Some(state) = evidence.certain_state(v, w.len()) {
                     ln_p += w[state].ln();
                 }
