@@ -5,7 +5,7 @@ For each network of tests/data/bn and its scenarios in tests/data/bn/reference, 
 the scenario's evidence and computes the posterior of every unobserved variable. The script checks
 that the three agree, and prints one table: network, variables, clique entries, radix µs per
 scenario (warm: the tree for the scenario's observed variables already compiled, as in what-if
-sweeps and batch cohorts; cold: compiling it inside the query), pyAgrum µs and ratios, pgmpy ms
+sweeps and batch cohorts; cold: the first query of the scenario's pattern of observed variables), pyAgrum µs and ratios, pgmpy ms
 and ratio, peak memory.
 
 Every engine runs single-threaded, each network in its own process (so peak memory is per
