@@ -149,8 +149,9 @@ pub struct JunctionTree<'n> {
     options: CompileOptions,
     /// Size figures of the tree with no hard evidence.
     stats: TreeStats,
-    /// The tree with no hard evidence: every query can run on it.
-    unobserved: Arc<Structure>,
+    /// The tree with no hard evidence, kept for good on small networks, where first-seen
+    /// patterns run on it (on large ones it lives in the cache like any other tree).
+    pinned: Option<Arc<Structure>>,
     /// Trees compiled for patterns of hard evidence, by sorted observed variables (the empty
     /// pattern included), forgotten oldest first when they hold too many entries.
     cache: Mutex<PatternCache>,
@@ -190,7 +191,7 @@ impl PatternCache {
 pub const SMALL_TREE_ENTRIES: usize = 1 << 16;
 
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
-const CACHE_ENTRIES: usize = 1 << 24;
+const CACHE_ENTRIES: usize = 1 << 23;
 
 /// The mutable buffers of one query at a time. Reusing one across queries is cheap: only the
 /// cliques the previous query touched are reset.
@@ -290,12 +291,13 @@ impl<'n> JunctionTree<'n> {
             next_id: 1,
             ..PatternCache::default()
         };
-        cache.insert(Vec::new(), Arc::clone(&unobserved));
+        let pinned = (stats.total_entries <= SMALL_TREE_ENTRIES).then(|| Arc::clone(&unobserved));
+        cache.insert(Vec::new(), unobserved);
         Ok(JunctionTree {
             network,
             options,
             stats,
-            unobserved,
+            pinned,
             cache: Mutex::new(cache),
         })
     }
@@ -357,27 +359,29 @@ impl<'n> JunctionTree<'n> {
                     .is_some()
             })
             .collect();
-        if pattern.is_empty() {
-            return Ok(Arc::clone(&self.unobserved));
+        if let (true, Some(tree)) = (pattern.is_empty(), &self.pinned) {
+            return Ok(Arc::clone(tree));
         }
         let id = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(s) = cache.trees.get(&pattern) {
                 return Ok(Arc::clone(s));
             }
-            // A pattern seen for the first time runs on the tree without evidence: a one-off
-            // query does not pay for compiling a tree of its own.
-            let after = if self.stats.total_entries <= SMALL_TREE_ENTRIES {
-                self.options.compile_pattern_after
-            } else {
-                1
-            };
-            let count = cache.seen.entry(pattern.clone()).or_insert(0);
-            *count += 1;
-            if *count < after {
-                return Ok(Arc::clone(&self.unobserved));
+            // On a small network a pattern seen for the first time runs on the tree without
+            // evidence: a one-off query does not pay for compiling a tree of its own.
+            if let Some(tree) = &self.pinned {
+                // Forget the counts now and then, so a stream of one-off patterns cannot grow
+                // the map without bound.
+                if cache.seen.len() >= 1 << 16 {
+                    cache.seen.clear();
+                }
+                let count = cache.seen.entry(pattern.clone()).or_insert(0);
+                *count += 1;
+                if *count < self.options.compile_pattern_after {
+                    return Ok(Arc::clone(tree));
+                }
+                cache.seen.remove(&pattern);
             }
-            cache.seen.remove(&pattern);
             cache.next_id += 1;
             cache.next_id
         };
