@@ -152,33 +152,17 @@ fn junction_tree_matches_enumeration_and_reuses_its_workspace() {
             let evidence = common::random_evidence(&mut rng, &net);
             let (pe, marginals) = common::brute_force(&net, &evidence);
             // The first query of a pattern runs on the tree without evidence; the second
-            // compiles a tree for the pattern. Both must be exact.
-            let first = tree.posteriors(&mut ws, &evidence);
-            match (&marginals, &first) {
+            // compiles a tree for the pattern (checked below). Both must be exact.
+            match (&marginals, tree.posteriors(&mut ws, &evidence)) {
                 (Some(expected), Ok(got)) => {
-                    assert!((got.ln_p_evidence - pe.ln()).abs() <= 1e-12 * pe.ln().abs().max(1.0));
-                    for v in (0..net.len()).filter(|&v| !evidence.contains(v)) {
-                        for (a, b) in got.marginal(v).unwrap().iter().zip(&expected[v]) {
-                            assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);
-                        }
-                    }
+                    assert_exact(&net, &evidence, pe, expected, &got, case)
                 }
                 (None, Err(InferenceError::ImpossibleEvidence { .. })) => {}
                 (expected, got) => panic!("case {case}: enumeration {expected:?} but tree {got:?}"),
             }
             match (marginals, tree.posteriors(&mut ws, &evidence)) {
                 (Some(expected), Ok(got)) => {
-                    assert!(
-                        (got.ln_p_evidence - pe.ln()).abs() <= 1e-12 * pe.ln().abs().max(1.0),
-                        "case {case}: ln P(e) {} vs {}",
-                        got.ln_p_evidence,
-                        pe.ln()
-                    );
-                    for v in (0..net.len()).filter(|&v| !evidence.contains(v)) {
-                        for (a, b) in got.marginal(v).unwrap().iter().zip(&expected[v]) {
-                            assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);
-                        }
-                    }
+                    assert_exact(&net, &evidence, pe, &expected, &got, case);
                     // A targeted query (distributing only towards the targets) gives the same.
                     let targets: Vec<usize> =
                         (0..net.len()).filter(|_| rng.gen_bool(0.4)).collect();
@@ -200,4 +184,26 @@ fn junction_tree_matches_enumeration_and_reuses_its_workspace() {
         }
     }
     assert!(checked > 600, "only {checked} possible cases");
+}
+
+/// Asserts a tree's posteriors and P(evidence) equal enumeration's.
+fn assert_exact(
+    net: &radix::network::Network,
+    evidence: &radix::evidence::Evidence,
+    pe: f64,
+    expected: &[Vec<f64>],
+    got: &radix::inference::Posteriors,
+    case: usize,
+) {
+    assert!(
+        (got.ln_p_evidence - pe.ln()).abs() <= 1e-12 * pe.ln().abs().max(1.0),
+        "case {case}: ln P(e) {} vs {}",
+        got.ln_p_evidence,
+        pe.ln()
+    );
+    for v in (0..net.len()).filter(|&v| !evidence.contains(v)) {
+        for (a, b) in got.marginal(v).unwrap().iter().zip(&expected[v]) {
+            assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);
+        }
+    }
 }
