@@ -390,7 +390,11 @@ impl<'n> JunctionTree<'n> {
         for &v in &pattern {
             observed[v] = true;
         }
-        let structure = Arc::new(build(self.network, &observed, &self.options, id)?);
+        // A pattern's tree is compiled inside a query: try the two fill-in heuristics only
+        // (on the shared networks they find the smallest tree almost always, at half the cost).
+        let mut options = self.options.clone();
+        options.heuristics.truncate(2);
+        let structure = Arc::new(build(self.network, &observed, &options, id)?);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = cache.trees.get(&pattern) {
             return Ok(Arc::clone(s));
@@ -1190,19 +1194,22 @@ fn strided_map(vars: &[VarId], strides: &[usize], cards: &[usize]) -> Vec<u32> {
     let var_cards: Vec<usize> = vars.iter().map(|&v| cards[v]).collect();
     let len: usize = var_cards.iter().product();
     let mut map = Vec::with_capacity(len);
-    let mut state = vec![0usize; vars.len()];
-    let mut idx = 0usize;
-    for _ in 0..len {
-        map.push(idx as u32);
-        for k in (0..vars.len()).rev() {
-            state[k] += 1;
-            idx += strides[k];
-            if state[k] < var_cards[k] {
-                break;
-            }
-            idx -= strides[k] * var_cards[k];
-            state[k] = 0;
-        }
+    let Some((&inner_n, outer_cards)) = var_cards.split_last() else {
+        map.push(0);
+        return map;
+    };
+    // The innermost variable as a tight run; an odometer over the others.
+    let inner_t = strides[vars.len() - 1];
+    let outer: Vec<(usize, usize)> = outer_cards
+        .iter()
+        .copied()
+        .zip(strides.iter().copied())
+        .collect();
+    let mut counter = vec![0usize; outer.len()];
+    let mut base = 0usize;
+    for _ in 0..len / inner_n {
+        map.extend((0..inner_n).map(|j| (base + j * inner_t) as u32));
+        advance(&mut counter, &mut base, &outer);
     }
     map
 }
