@@ -218,11 +218,18 @@ impl Evidence {
     /// weight (hard evidence, negative evidence on a binary variable, or a likelihood that rules
     /// out every state but one).
     pub fn certain_state(&self, var: VarId, cardinality: usize) -> Option<usize> {
-        let w = self.weights(var, cardinality)?;
-        let mut nonzero = w.iter().enumerate().filter(|(_, x)| **x > 0.0);
-        match (nonzero.next(), nonzero.next()) {
-            (Some((s, _)), None) => Some(s),
-            _ => None,
+        // Called on every query for every observation: decided without building the weights.
+        match self.items.get(&var)? {
+            Observation::Is(s) => Some(*s),
+            Observation::IsNot(s) if cardinality == 2 => Some(1 - *s),
+            Observation::IsNot(_) => None,
+            Observation::Likelihood(w) => {
+                let mut nonzero = w.iter().enumerate().filter(|(_, x)| **x > 0.0);
+                match (nonzero.next(), nonzero.next()) {
+                    (Some((s, _)), None) => Some(s),
+                    _ => None,
+                }
+            }
         }
     }
 

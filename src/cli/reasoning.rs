@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use radix::analysis::{explain, next, whatif};
 use radix::diagnosis::Diagnoser;
+use radix::evidence::Evidence;
 use radix::network::{Network, Role};
 
 use super::EvidenceArgs;
@@ -48,6 +49,15 @@ pub struct ExplainArgs {
     origin: Option<String>,
 }
 
+impl CaseArgs {
+    /// The model and the case's evidence, checked against it.
+    fn open(&self) -> Result<(Network, Evidence), String> {
+        let net = super::load(&self.model)?;
+        let evidence = self.evidence.parse(&net)?;
+        Ok((net, evidence))
+    }
+}
+
 fn header(net: &Network) {
     println!(
         "radix · {}",
@@ -62,8 +72,7 @@ fn short(net: &Network, v: usize) -> &str {
 }
 
 pub fn run_whatif(args: &WhatIfArgs) -> Result<i32, String> {
-    let net = super::load(&args.case.model)?;
-    let evidence = args.case.evidence.parse(&net)?;
+    let (net, evidence) = args.case.open()?;
     let d = Diagnoser::new(&net).map_err(|e| e.to_string())?;
     let mut ws = d.workspace();
     let table = whatif::what_if(&d, &mut ws, &evidence).map_err(|e| e.to_string())?;
@@ -111,8 +120,7 @@ pub fn run_whatif(args: &WhatIfArgs) -> Result<i32, String> {
 }
 
 pub fn run_next(args: &NextArgs) -> Result<i32, String> {
-    let net = super::load(&args.case.model)?;
-    let evidence = args.case.evidence.parse(&net)?;
+    let (net, evidence) = args.case.open()?;
     let d = Diagnoser::new(&net).map_err(|e| e.to_string())?;
     let mut ws = d.workspace();
     let ranking = next::next_findings(&d, &mut ws, &evidence).map_err(|e| e.to_string())?;
@@ -157,8 +165,7 @@ pub fn run_next(args: &NextArgs) -> Result<i32, String> {
 }
 
 pub fn run_explain(args: &ExplainArgs) -> Result<i32, String> {
-    let net = super::load(&args.case.model)?;
-    let evidence = args.case.evidence.parse(&net)?;
+    let (net, evidence) = args.case.open()?;
     let d = Diagnoser::new(&net).map_err(|e| e.to_string())?;
     let mut ws = d.workspace();
     let origin = match &args.origin {
