@@ -1,23 +1,30 @@
 //! A compiled junction tree: every posterior and P(evidence) in two passes.
 //!
-//! [`JunctionTree::compile`] does the expensive work once per network and once per *pattern* of
-//! hard evidence (the set of observed variables, not their values), and caches it:
+//! [`JunctionTree::compile`] does the structural work once per network and once per *pattern*
+//! of hard evidence (the set of observed variables, not their values), and caches it:
 //!
-//! - the conditional tables are reduced by the pattern: an observed variable leaves the graph,
-//!   so its neighbours are no longer joined through it (this is what makes exact inference with
-//!   evidence cheaper than without);
+//! - an observed variable leaves the graph, so its neighbours are no longer joined through it
+//!   (this is what makes exact inference with evidence cheaper than without);
 //! - the remaining graph is moralised and triangulated with several elimination heuristics, the
-//!   order whose cliques hold the fewest table entries is kept, and the clique tree is built from
-//!   the elimination;
-//! - tables that do not involve an observed variable are multiplied into flat `f64` clique
-//!   potentials, and a collect pass with no evidence is run once and kept (its messages are
-//!   absorbed into the potentials); the index maps that project cliques onto separators are
-//!   precomputed.
+//!   order whose cliques hold the fewest table entries is kept, and the clique tree is built
+//!   from the elimination;
+//! - each clique gets a *sweep plan*: how every array it reads or writes (its conditional
+//!   tables, its separators, the likelihoods and marginals of its variables) is indexed as the
+//!   clique's entries are walked in order. No table is built at compile time, so a new pattern
+//!   costs a triangulation, not a pass over the tables.
 //!
-//! A query ([`JunctionTree::posteriors`]) then only multiplies the evidence-dependent table
-//! slices and the likelihood vectors into their cliques, recomputes the messages on the paths
-//! from them to the root (collect), and sends messages down towards the cliques of the requested
-//! variables (distribute, Hugin style), over flat buffers with no allocation. Messages are
+//! A query ([`JunctionTree::posteriors`]) makes two passes, each touching a clique's entries
+//! once:
+//!
+//! - *collect*, leaves to root: each entry is the product of the clique's tables (sliced at the
+//!   observed states), likelihoods and incoming messages, written once and summed onto the
+//!   separator with the parent in the same sweep;
+//! - *distribute*, root to leaves (Hugin style): each entry is multiplied by the message from
+//!   the parent and, in the same sweep, added into the marginals of the variables read there
+//!   and into the separators towards the children. The calibrated clique is never stored.
+//!
+//! From a pattern's second query on, the collect results of the evidence-free parts of the tree
+//! are kept, so a query recomputes only the paths from its evidence to the root. Messages are
 //! rescaled to peak at 1 and the logarithms of the scales summed, so P(evidence) is kept in log
 //! space.
 //!
@@ -41,7 +48,8 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::evidence::{Evidence, Observation};
 use crate::factor::VarId;
@@ -51,52 +59,72 @@ use super::order::{self, EliminationPlan, Heuristic};
 use super::ve::DEFAULT_MAX_TABLE_ENTRIES;
 use super::{InferenceError, Posteriors, VariableElimination};
 
+/// How one array is indexed while a clique's entries are swept in row-major order: its stride
+/// for each outer variable of the sweep, and its offsets within one inner block.
+#[derive(Debug, Clone)]
+struct Port {
+    inner: Inner,
+}
+
+/// A port's offsets within one inner block of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+enum Inner {
+    /// The same entry for the whole block (the array does not depend on the inner variables).
+    Const,
+    /// Entries `0..block`, in order.
+    Contig,
+    /// Any other offsets.
+    Gather(Vec<u32>),
+}
+
+/// A conditional table read by a clique.
+#[derive(Debug, Clone)]
+struct TableRef {
+    /// The variable whose table it is.
+    child: VarId,
+    port: usize,
+    /// The table's observed variables with their strides in it: the slice for the observed
+    /// states starts at the sum of state × stride.
+    observed: Vec<(VarId, usize)>,
+}
+
 /// One clique of a compiled tree.
 #[derive(Debug, Clone)]
 struct Clique {
-    /// Its variables; the potential is row-major over them (last fastest).
+    /// Its variables, the separator with the parent first; entries are row-major over them.
     vars: Vec<VarId>,
-    /// Offset of its potential in the flat buffer.
+    /// Offset of its entries in the flat potential buffer.
     offset: usize,
     /// Number of entries.
     len: usize,
     /// The neighbour towards the root, if any.
     parent: Option<usize>,
-    /// Offset and length of the separator with the parent in the separator buffer.
+    /// Offset and length of the separator with the parent in the separator buffers.
     sep_offset: usize,
     sep_len: usize,
-    /// The separator's variables come first in `vars`, so entry `i` of this clique projects
-    /// onto separator entry `i / block`: projecting and multiplying are runs over contiguous
-    /// blocks.
+    /// The sweep: the cardinalities of the outer variables (an odometer walks them) and the
+    /// size of the inner block (a tight loop), with one row of strides per outer variable, one
+    /// column per port.
+    outer_cards: Vec<usize>,
     block: usize,
-    /// How the parent's entries map onto the separator: runs of (count, separator stride),
-    /// outermost first, with adjacent variables merged (see [`merged_dims`]).
-    parent_dims: Vec<(usize, usize)>,
+    strides: Vec<usize>,
+    ports: Vec<Port>,
+    /// The port of the separator with the parent.
+    parent_port: Option<usize>,
+    /// The children with the ports of their separators.
+    children: Vec<(usize, usize)>,
+    /// The tables this clique multiplies in.
+    tables: Vec<TableRef>,
+    /// The variables read (and weighted by likelihoods) here, with their ports.
+    homes: Vec<(VarId, usize)>,
+    /// Whether one of its tables involves an observed variable.
+    dynamic: bool,
 }
 
-/// Where a variable's likelihood is entered and its marginal read: a clique and the
-/// variable's stride in it.
+/// Where a variable's likelihood is entered and its marginal read.
 #[derive(Debug, Clone, Copy)]
 struct Home {
     clique: usize,
-    stride: usize,
-    card: usize,
-}
-
-/// A conditional table that involves observed variables: at query time its slice for the
-/// observed states is multiplied into its clique.
-#[derive(Debug, Clone)]
-struct DynamicTable {
-    /// The variable whose table it is.
-    child: VarId,
-    /// The clique it goes into (None when every variable of the table is observed: then it
-    /// is a constant factor of P(evidence)).
-    clique: Option<usize>,
-    /// For each clique entry, the index into the full table with the observed variables at
-    /// state 0.
-    map: Vec<u32>,
-    /// The observed variables of the table with their strides in it.
-    observed: Vec<(VarId, usize)>,
 }
 
 /// Size figures of a compiled tree.
@@ -120,25 +148,35 @@ pub struct TreeStats {
 #[derive(Debug)]
 struct Structure {
     /// A number unique among the structures of one tree, so a workspace knows whose
-    /// potentials it holds.
+    /// buffers it holds.
     id: usize,
     cliques: Vec<Clique>,
     /// Children before parents; roots last.
     collect_order: Vec<usize>,
-    /// Clique potentials: the tables without observed variables, times the no-evidence
-    /// messages of each clique's subtree.
-    base: Vec<f64>,
-    /// The no-evidence upward messages, rescaled to peak at 1, in the separator layout.
-    prior_messages: Vec<f64>,
-    /// ln of the scale each no-evidence message was divided by, per clique.
-    prior_message_ln_scale: Vec<f64>,
-    /// ln of the scale of each base potential: `base × exp(this)` is the true potential.
-    base_ln_scale: Vec<f64>,
     separator_entries: usize,
     /// Per variable; `None` for the pattern's observed variables.
     homes: Vec<Option<Home>>,
-    dynamic: Vec<DynamicTable>,
+    /// Tables whose every variable is observed: constant factors of P(evidence).
+    constants: Vec<TableRef>,
+    /// The largest inner block and port count of any clique (workspace sizes).
+    max_block: usize,
+    max_ports: usize,
+    max_outer: usize,
     stats: TreeStats,
+    /// Queries answered on this tree so far.
+    queries: AtomicUsize,
+    /// The collect pass without evidence, kept from the tree's second query on.
+    prior: OnceLock<Prior>,
+}
+
+/// The result of a collect pass without evidence: what the evidence-free parts of the tree
+/// contribute to every query.
+#[derive(Debug)]
+struct Prior {
+    potentials: Vec<f64>,
+    up: Vec<f64>,
+    /// ln of the true scale of each clique's upward message.
+    up_ln: Vec<f64>,
 }
 
 /// A network compiled for repeated exact queries. `Sync`: share one across threads, with one
@@ -147,6 +185,10 @@ struct Structure {
 pub struct JunctionTree<'n> {
     network: &'n Network,
     options: CompileOptions,
+    /// Each variable's conditional table, flat.
+    tables: Vec<&'n [f64]>,
+    /// Where each variable's states start in the flat likelihood and marginal buffers.
+    var_offsets: Vec<usize>,
     /// Size figures of the tree with no hard evidence.
     stats: TreeStats,
     /// The tree with no hard evidence, kept for good on small networks, where first-seen
@@ -162,7 +204,7 @@ struct PatternCache {
     trees: HashMap<Vec<VarId>, Arc<Structure>>,
     /// Insertion order, for eviction.
     order: Vec<Vec<VarId>>,
-    /// Entries held by the cached trees.
+    /// Entries the cached trees hold or may hold (their kept collect passes).
     entries: usize,
     next_id: usize,
     /// How often each pattern without a tree of its own has been queried.
@@ -173,11 +215,11 @@ impl PatternCache {
     /// Adds a tree, first forgetting the oldest ones while the cache would hold too many
     /// entries.
     fn insert(&mut self, pattern: Vec<VarId>, structure: Arc<Structure>) {
-        let size = structure.base.len();
+        let size = structure.stats.total_entries;
         while self.entries + size > CACHE_ENTRIES && !self.order.is_empty() {
             let oldest = self.order.remove(0);
             if let Some(old) = self.trees.remove(&oldest) {
-                self.entries -= old.base.len();
+                self.entries -= old.stats.total_entries;
             }
         }
         self.entries += size;
@@ -193,24 +235,38 @@ pub const SMALL_TREE_ENTRIES: usize = 1 << 16;
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
 const CACHE_ENTRIES: usize = 1 << 23;
 
-/// The mutable buffers of one query at a time. Reusing one across queries is cheap: only the
-/// cliques the previous query touched are reset.
+/// The inner block of a sweep: the smallest suffix of a clique's variables with at least this
+/// many entries (the odometer over the outer variables then costs little per entry).
+const MIN_BLOCK: usize = 32;
+
+/// The mutable buffers of one query at a time. Reuse one across queries: nothing is allocated
+/// once its buffers have grown to the tree's size.
 #[derive(Debug, Clone, Default)]
 pub struct Workspace {
-    /// The structure whose potentials the buffers hold.
+    /// The structure whose sizes the buffers have.
     structure: Option<usize>,
     potentials: Vec<f64>,
-    ln_scale: Vec<f64>,
+    /// Upward messages, rescaled to peak at 1.
     up: Vec<f64>,
-    ratio: Vec<f64>,
-    /// Cliques whose subtree holds evidence in the current query.
-    marked: Vec<bool>,
-    /// Cliques that receive a distribute message in the current query.
+    /// Downward messages (sums into them first, then the messages).
+    down: Vec<f64>,
+    /// Per clique: ln of the true scale of its potential, and of its upward message.
+    ln_scale: Vec<f64>,
+    up_ln: Vec<f64>,
+    /// Cliques recomputed by the collect pass of the current query.
+    processed: Vec<bool>,
+    /// Cliques the distribute pass visits.
     needed: Vec<bool>,
-    /// Cliques changed since they were last reset, and the list of them.
-    dirty: Vec<bool>,
-    dirty_list: Vec<usize>,
-    weights: Vec<f64>,
+    /// Per variable: a likelihood to enter, a marginal to read; flat buffers by state.
+    has_likelihood: Vec<bool>,
+    likelihood: Vec<f64>,
+    wanted: Vec<bool>,
+    marginals: Vec<f64>,
+    /// Sweep scratch.
+    bases: Vec<usize>,
+    digits: Vec<usize>,
+    block: Vec<f64>,
+    sep: Vec<f64>,
 }
 
 /// Options for [`JunctionTree::compile_with`].
@@ -287,19 +343,44 @@ impl<'n> JunctionTree<'n> {
         }
         let unobserved = Arc::new(build(network, &vec![false; network.len()], &options, 0)?);
         let stats = unobserved.stats.clone();
+        let tables = (0..network.len())
+            .map(|v| {
+                network
+                    .cpd(v)
+                    .factor()
+                    .table()
+                    .as_slice()
+                    .expect("factor tables are contiguous")
+            })
+            .collect();
+        let mut var_offsets = Vec::with_capacity(network.len() + 1);
+        let mut offset = 0;
+        for v in 0..network.len() {
+            var_offsets.push(offset);
+            offset += network.variable(v).cardinality();
+        }
+        var_offsets.push(offset);
         let mut cache = PatternCache {
             next_id: 1,
             ..PatternCache::default()
         };
         let pinned = (stats.total_entries <= SMALL_TREE_ENTRIES).then(|| Arc::clone(&unobserved));
-        cache.insert(Vec::new(), unobserved);
-        Ok(JunctionTree {
+        cache.insert(Vec::new(), Arc::clone(&unobserved));
+        let tree = JunctionTree {
             network,
             options,
+            tables,
+            var_offsets,
             stats,
             pinned,
             cache: Mutex::new(cache),
-        })
+        };
+        // The small tree every first-seen pattern runs on keeps its evidence-free collect pass
+        // from the start.
+        if let Some(pinned) = &tree.pinned {
+            pinned.prior.get_or_init(|| tree.prior(pinned));
+        }
+        Ok(tree)
     }
 
     /// The network.
@@ -414,7 +495,7 @@ impl<'n> JunctionTree<'n> {
         let mut marginals = Vec::with_capacity(self.network.len() - evidence.len());
         for v in 0..self.network.len() {
             if !evidence.contains(v) {
-                marginals.push((v, self.marginal(&s, ws, evidence, v)));
+                marginals.push((v, self.marginal(&s, ws, evidence, v)?));
             }
         }
         Ok(Posteriors {
@@ -435,8 +516,8 @@ impl<'n> JunctionTree<'n> {
         let ln_p = self.propagate_on(&s, ws, evidence, Some(targets))?;
         let marginals = targets
             .iter()
-            .map(|&v| (v, self.marginal(&s, ws, evidence, v)))
-            .collect();
+            .map(|&v| Ok((v, self.marginal(&s, ws, evidence, v)?)))
+            .collect::<Result<_, InferenceError>>()?;
         Ok(Posteriors {
             ln_p_evidence: ln_p,
             marginals,
@@ -455,6 +536,27 @@ impl<'n> JunctionTree<'n> {
         self.propagate_on(&s, ws, evidence, targets)
     }
 
+    /// The evidence-free collect pass of a tree.
+    fn prior(&self, s: &Structure) -> Prior {
+        let mut ws = Workspace::default();
+        size(
+            s,
+            &mut ws,
+            self.network.len(),
+            *self.var_offsets.last().unwrap_or(&0),
+        );
+        ws.processed.fill(true);
+        for &c in &s.collect_order {
+            // A clique with dynamic tables is recomputed by every query: its prior is unused.
+            self.collect_clique(s, None, &mut ws, c, None);
+        }
+        Prior {
+            potentials: ws.potentials,
+            up: ws.up,
+            up_ln: ws.up_ln,
+        }
+    }
+
     fn propagate_on(
         &self,
         s: &Structure,
@@ -462,7 +564,14 @@ impl<'n> JunctionTree<'n> {
         evidence: &Evidence,
         targets: Option<&[VarId]>,
     ) -> Result<f64, InferenceError> {
-        reset(s, ws);
+        let n_vars = self.network.len();
+        size(s, ws, n_vars, *self.var_offsets.last().unwrap_or(&0));
+        // From a tree's second query on, keep its evidence-free collect pass.
+        let prior = if s.queries.fetch_add(1, Ordering::Relaxed) >= 1 {
+            Some(s.prior.get_or_init(|| self.prior(s)))
+        } else {
+            s.prior.get()
+        };
         let cards_of = |v: VarId| self.network.variable(v).cardinality();
         // Constant factors: the weights of the observed states, and tables whose every
         // variable is observed.
@@ -474,109 +583,68 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
-        // Tables involving observed variables: multiply the observed slice into the clique.
-        for d in &s.dynamic {
-            let offset: usize = d
-                .observed
-                .iter()
-                .map(|&(u, stride)| {
-                    evidence
-                        .certain_state(u, cards_of(u))
-                        .expect("pattern variable")
-                        * stride
-                })
-                .sum();
-            let table = self
-                .network
-                .cpd(d.child)
-                .factor()
-                .table()
-                .as_slice()
-                .expect("factor tables are contiguous");
-            match d.clique {
-                None => ln_p += table[offset].ln(),
-                Some(c) => {
-                    let clique = &s.cliques[c];
-                    let pot = &mut ws.potentials[clique.offset..clique.offset + clique.len];
-                    for (x, &k) in pot.iter_mut().zip(&d.map) {
-                        *x *= table[k as usize + offset];
-                    }
-                    mark(s, ws, c);
-                }
-            }
+        for t in &s.constants {
+            ln_p += self.tables[t.child][table_offset(t, evidence, &cards_of)].ln();
         }
         if ln_p == f64::NEG_INFINITY {
             return Err(self.conflict(evidence));
         }
-        // Likelihood vectors on unobserved variables.
+        // Likelihood vectors on the variables left in the tree.
+        ws.has_likelihood.fill(false);
+        ws.processed.fill(prior.is_none());
         for (v, obs) in evidence.iter() {
             let Some(home) = s.homes[v] else { continue };
-            ws.weights.clear();
+            let range = self.var_offsets[v]..self.var_offsets[v + 1];
+            let w = &mut ws.likelihood[range];
             match obs {
-                Observation::Is(x) => ws
-                    .weights
-                    .extend((0..home.card).map(|i| f64::from(u8::from(i == *x)))),
-                Observation::IsNot(x) => ws
-                    .weights
-                    .extend((0..home.card).map(|i| f64::from(u8::from(i != *x)))),
-                Observation::Likelihood(w) => ws.weights.extend_from_slice(w),
+                Observation::Is(x) => w
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, p)| *p = f64::from(u8::from(i == *x))),
+                Observation::IsNot(x) => w
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(i, p)| *p = f64::from(u8::from(i != *x))),
+                Observation::Likelihood(l) => w.copy_from_slice(l),
             }
-            let clique = &s.cliques[home.clique];
-            scale_axis(
-                &mut ws.potentials[clique.offset..clique.offset + clique.len],
-                home.stride,
-                &ws.weights,
-            );
+            ws.has_likelihood[v] = true;
             mark(s, ws, home.clique);
         }
-        // Collect along the marked paths.
-        for &c in &s.collect_order {
-            if !ws.marked[c] {
-                continue;
-            }
-            let clique = &s.cliques[c];
-            let pot = &ws.potentials[clique.offset..clique.offset + clique.len];
-            let Some(p) = clique.parent else {
-                let total = sum(pot);
-                if total <= 0.0 || !total.is_finite() {
-                    return Err(self.conflict(evidence));
+        if prior.is_some() {
+            for (c, clique) in s.cliques.iter().enumerate() {
+                if clique.dynamic {
+                    mark(s, ws, c);
                 }
-                ln_p += total.ln() + ws.ln_scale[c];
-                continue;
-            };
-            let sep_range = clique.sep_offset..clique.sep_offset + clique.sep_len;
-            let up = &mut ws.up[sep_range.clone()];
-            project_blocks(pot, clique.block, up);
-            let max = rescale(up);
-            if max <= 0.0 {
-                return Err(self.conflict(evidence));
             }
-            // The parent holds the no-evidence message: replace it by this one.
-            let ratio = &mut ws.ratio[sep_range.clone()];
-            for ((r, &u), &u0) in ratio
-                .iter_mut()
-                .zip(up.iter())
-                .zip(&s.prior_messages[sep_range])
-            {
-                *r = if u0 > 0.0 { u / u0 } else { 0.0 };
-            }
-            let parent = &s.cliques[p];
-            multiply_dims(
-                &mut ws.potentials[parent.offset..parent.offset + parent.len],
-                &clique.parent_dims,
-                ratio,
-            );
-            // True message / true no-evidence message, as scales: see `absorb_prior_messages`.
-            ws.ln_scale[p] +=
-                ws.ln_scale[c] + max.ln() - s.base_ln_scale[c] - s.prior_message_ln_scale[c];
         }
-        // Trees without evidence have P = 1: ln 1 = 0, nothing to add.
+        // Collect: recompute the marked cliques, leaves first.
+        for &c in &s.collect_order {
+            if !ws.processed[c] {
+                continue;
+            }
+            let total = self.collect_clique(s, prior, ws, c, Some(evidence));
+            match total {
+                Some(total) if total > 0.0 && total.is_finite() => {
+                    ln_p += total.ln() + ws.ln_scale[c];
+                }
+                Some(_) => return Err(self.conflict(evidence)),
+                None if ws.up_ln[c] == f64::NEG_INFINITY => return Err(self.conflict(evidence)),
+                None => {}
+            }
+        }
+        // Evidence-free trees have P = 1: ln 1 = 0, nothing to add.
 
         // Distribute from the roots down to the cliques that need it.
+        ws.wanted.fill(false);
+        ws.needed.fill(false);
         match targets {
-            None => ws.needed.iter_mut().for_each(|x| *x = true),
+            None => {
+                ws.needed.fill(true);
+                ws.wanted.fill(true);
+            }
             Some(vars) => {
                 for &v in vars {
+                    ws.wanted[v] = true;
                     let Some(home) = s.homes[v] else { continue };
                     let mut c = home.clique;
                     while !ws.needed[c] {
@@ -590,58 +658,226 @@ impl<'n> JunctionTree<'n> {
             }
         }
         for &c in s.collect_order.iter().rev() {
-            if !ws.needed[c] {
-                continue;
+            if ws.needed[c] {
+                self.distribute_clique(s, prior, ws, c);
             }
-            touch(ws, c);
-            let clique = &s.cliques[c];
-            let Some(p) = clique.parent else { continue };
-            let parent = &s.cliques[p];
-            let sep_range = clique.sep_offset..clique.sep_offset + clique.sep_len;
-            let down = &mut ws.ratio[sep_range.clone()];
-            down.fill(0.0);
-            let parent_pot = &ws.potentials[parent.offset..parent.offset + parent.len];
-            project_dims(parent_pot, &clique.parent_dims, down);
-            let max = down.iter().fold(0.0f64, |m, &x| m.max(x));
-            let inv = if max > 0.0 { 1.0 / max } else { 0.0 };
-            // Divide out what this clique sent up (or the no-evidence message it stands on).
-            let old = if ws.marked[c] {
-                &ws.up[sep_range]
-            } else {
-                &s.prior_messages[sep_range]
-            };
-            for (d, &u) in down.iter_mut().zip(old) {
-                *d = if u > 0.0 { *d * inv / u } else { 0.0 };
-            }
-            multiply_blocks(
-                &mut ws.potentials[clique.offset..clique.offset + clique.len],
-                clique.block,
-                down,
-            );
         }
         Ok(ln_p)
     }
 
-    /// The normalised marginal of a variable after propagation: from its home clique, or from
-    /// the evidence for an observed variable.
-    fn marginal(&self, s: &Structure, ws: &Workspace, evidence: &Evidence, v: VarId) -> Vec<f64> {
-        let Some(home) = s.homes[v] else {
-            let card = self.network.variable(v).cardinality();
-            let state = evidence.certain_state(v, card).expect("pattern variable");
-            return (0..card).map(|i| f64::from(u8::from(i == state))).collect();
-        };
-        let clique = &s.cliques[home.clique];
-        let pot = &ws.potentials[clique.offset..clique.offset + clique.len];
-        let mut m = vec![0.0; home.card];
-        let block = home.card * home.stride;
-        for chunk in pot.chunks_exact(block) {
-            for (x, run) in chunk.chunks_exact(home.stride).enumerate() {
-                m[x] += sum(run);
+    /// The collect step of one clique: writes its potential (tables × likelihoods × messages
+    /// from its children) and its rescaled message to the parent. Returns the potential's
+    /// total for a root. `with_evidence` false: the evidence-free pass (dynamic tables and
+    /// likelihoods left out).
+    fn collect_clique(
+        &self,
+        s: &Structure,
+        prior: Option<&Prior>,
+        ws: &mut Workspace,
+        c: usize,
+        evidence: Option<&Evidence>,
+    ) -> Option<f64> {
+        let with_evidence = evidence.is_some();
+        let clique = &s.cliques[c];
+        let Workspace {
+            potentials,
+            up,
+            ln_scale,
+            up_ln,
+            processed,
+            has_likelihood,
+            likelihood,
+            bases,
+            digits,
+            sep,
+            ..
+        } = ws;
+        let cards_of = |v: VarId| self.network.variable(v).cardinality();
+        bases.clear();
+        bases.resize(clique.ports.len(), 0);
+        // Where each table's slice for the observed states starts.
+        for t in &clique.tables {
+            if !t.observed.is_empty() {
+                bases[t.port] = evidence.map_or(0, |e| table_offset(t, e, &cards_of));
             }
         }
+        let mut scale = 0.0;
+        for &(child, _) in &clique.children {
+            scale += match (processed[child], prior) {
+                (false, Some(p)) => p.up_ln[child],
+                _ => up_ln[child],
+            };
+        }
+        ln_scale[c] = scale;
+        let pot = &mut potentials[clique.offset..clique.offset + clique.len];
+        let sep = &mut sep[..clique.sep_len];
+        sep.fill(0.0);
+        let up_all: &[f64] = up;
+        let block = clique.block;
+        sweep(clique, bases, digits, |pos, bases| {
+            let out = &mut pot[pos * block..(pos + 1) * block];
+            out.fill(1.0);
+            for t in &clique.tables {
+                if !with_evidence && !t.observed.is_empty() {
+                    continue;
+                }
+                let port = &clique.ports[t.port];
+                multiply(out, self.tables[t.child], bases[t.port], &port.inner);
+            }
+            for &(child, p) in &clique.children {
+                let child_sep = &s.cliques[child];
+                let range = child_sep.sep_offset..child_sep.sep_offset + child_sep.sep_len;
+                let message = match (processed[child], prior) {
+                    (false, Some(prior)) => &prior.up[range],
+                    _ => &up_all[range],
+                };
+                multiply(out, message, bases[p], &clique.ports[p].inner);
+            }
+            if with_evidence {
+                for &(v, p) in &clique.homes {
+                    if has_likelihood[v] {
+                        let w = &likelihood[self.var_offsets[v]..self.var_offsets[v + 1]];
+                        multiply(out, w, bases[p], &clique.ports[p].inner);
+                    }
+                }
+            }
+            if let Some(p) = clique.parent_port {
+                scatter_add(sep, out, bases[p], &clique.ports[p].inner);
+            }
+        });
+        if clique.parent.is_none() {
+            return Some(sum(pot));
+        }
+        let max = sep.iter().fold(0.0f64, |m, &x| m.max(x));
+        if max > 0.0 && max.is_finite() {
+            let inv = 1.0 / max;
+            sep.iter_mut().for_each(|x| *x *= inv);
+            up_ln[c] = ln_scale[c] + max.ln();
+        } else {
+            // Impossible evidence below (or, without evidence, a deterministic table that
+            // forbids every separator state, which no query then reads).
+            up_ln[c] = f64::NEG_INFINITY;
+        }
+        up[clique.sep_offset..clique.sep_offset + clique.sep_len].copy_from_slice(sep);
+        None
+    }
+
+    /// The distribute step of one clique: multiplies its potential by the message from its
+    /// parent and, in the same sweep, adds each entry into the marginals of the wanted
+    /// variables read here and into the messages towards the needed children.
+    fn distribute_clique(
+        &self,
+        s: &Structure,
+        prior: Option<&Prior>,
+        ws: &mut Workspace,
+        c: usize,
+    ) {
+        let clique = &s.cliques[c];
+        let Workspace {
+            potentials,
+            up,
+            down,
+            processed,
+            needed,
+            wanted,
+            marginals,
+            bases,
+            digits,
+            block: scratch,
+            sep,
+            ..
+        } = ws;
+        bases.clear();
+        bases.resize(clique.ports.len(), 0);
+        let pot: &[f64] = match (processed[c], prior) {
+            (false, Some(prior)) => &prior.potentials[clique.offset..clique.offset + clique.len],
+            _ => &potentials[clique.offset..clique.offset + clique.len],
+        };
+        // The message from the parent, set aside: the children's sums go into `down` too.
+        let from_parent = &mut sep[..clique.sep_len];
+        from_parent.copy_from_slice(&down[clique.sep_offset..clique.sep_offset + clique.sep_len]);
+        for &(child, _) in &clique.children {
+            if needed[child] {
+                let ch = &s.cliques[child];
+                down[ch.sep_offset..ch.sep_offset + ch.sep_len].fill(0.0);
+            }
+        }
+        for &(v, _) in &clique.homes {
+            if wanted[v] {
+                marginals[self.var_offsets[v]..self.var_offsets[v + 1]].fill(0.0);
+            }
+        }
+        let block = clique.block;
+        let tmp = &mut scratch[..block];
+        sweep(clique, bases, digits, |pos, bases| {
+            let entries = &pot[pos * block..(pos + 1) * block];
+            let values: &[f64] = match clique.parent_port {
+                Some(p) => {
+                    tmp.copy_from_slice(entries);
+                    multiply(tmp, from_parent, bases[p], &clique.ports[p].inner);
+                    tmp
+                }
+                None => entries,
+            };
+            for &(v, p) in &clique.homes {
+                if wanted[v] {
+                    let m = &mut marginals[self.var_offsets[v]..self.var_offsets[v + 1]];
+                    scatter_add(m, values, bases[p], &clique.ports[p].inner);
+                }
+            }
+            for &(child, p) in &clique.children {
+                if needed[child] {
+                    let ch = &s.cliques[child];
+                    let acc = &mut down[ch.sep_offset..ch.sep_offset + ch.sep_len];
+                    scatter_add(acc, values, bases[p], &clique.ports[p].inner);
+                }
+            }
+        });
+        // Divide out what each child sent up, so it does not count twice; rescale.
+        for &(child, _) in &clique.children {
+            if !needed[child] {
+                continue;
+            }
+            let ch = &s.cliques[child];
+            let range = ch.sep_offset..ch.sep_offset + ch.sep_len;
+            let sent = match (processed[child], prior) {
+                (false, Some(prior)) => &prior.up[range.clone()],
+                _ => &up[range.clone()],
+            };
+            let message = &mut down[range];
+            let mut max = 0.0f64;
+            for (d, &u) in message.iter_mut().zip(sent) {
+                *d = if u > 0.0 { *d / u } else { 0.0 };
+                max = max.max(*d);
+            }
+            if max > 0.0 && max.is_finite() {
+                let inv = 1.0 / max;
+                message.iter_mut().for_each(|d| *d *= inv);
+            }
+        }
+    }
+
+    /// The normalised marginal of a variable after propagation: read in the distribute pass,
+    /// or from the evidence for an observed variable.
+    fn marginal(
+        &self,
+        s: &Structure,
+        ws: &Workspace,
+        evidence: &Evidence,
+        v: VarId,
+    ) -> Result<Vec<f64>, InferenceError> {
+        let card = self.network.variable(v).cardinality();
+        if s.homes[v].is_none() {
+            let state = evidence.certain_state(v, card).expect("pattern variable");
+            return Ok((0..card).map(|i| f64::from(u8::from(i == state))).collect());
+        }
+        let mut m = ws.marginals[self.var_offsets[v]..self.var_offsets[v + 1]].to_vec();
         let total: f64 = m.iter().sum();
+        if total <= 0.0 || !total.is_finite() {
+            return Err(self.conflict(evidence));
+        }
         m.iter_mut().for_each(|x| *x /= total);
-        m
+        Ok(m)
     }
 
     /// Names a smallest impossible subset of the evidence (rare path: uses elimination).
@@ -665,56 +901,211 @@ impl<'n> JunctionTree<'n> {
     }
 }
 
-/// Readies the workspace for a query on `s`: resizes and fills it for a new structure, or
-/// resets only the cliques the previous query changed.
-fn reset(s: &Structure, ws: &mut Workspace) {
-    if ws.structure != Some(s.id) {
-        let n = s.cliques.len();
-        ws.potentials.clear();
-        ws.potentials.extend_from_slice(&s.base);
-        ws.ln_scale.clear();
-        ws.ln_scale.extend_from_slice(&s.base_ln_scale);
-        ws.up.resize(s.separator_entries, 0.0);
-        ws.ratio.resize(s.separator_entries, 0.0);
-        for flags in [&mut ws.marked, &mut ws.needed, &mut ws.dirty] {
-            flags.clear();
-            flags.resize(n, false);
-        }
-        ws.dirty_list.clear();
-        ws.structure = Some(s.id);
+/// Where the slice of a table with observed variables starts, for the evidence's states.
+fn table_offset(t: &TableRef, evidence: &Evidence, cards_of: &impl Fn(VarId) -> usize) -> usize {
+    t.observed
+        .iter()
+        .map(|&(u, stride)| {
+            evidence
+                .certain_state(u, cards_of(u))
+                .expect("pattern variable")
+                * stride
+        })
+        .sum()
+}
+
+/// Sizes a workspace's buffers for a tree (no-op when it already holds that tree's).
+fn size(s: &Structure, ws: &mut Workspace, n_vars: usize, n_states: usize) {
+    if ws.structure == Some(s.id) {
         return;
     }
-    for &c in &ws.dirty_list {
-        let clique = &s.cliques[c];
-        let range = clique.offset..clique.offset + clique.len;
-        ws.potentials[range.clone()].copy_from_slice(&s.base[range]);
-        ws.ln_scale[c] = s.base_ln_scale[c];
-        ws.dirty[c] = false;
-        ws.marked[c] = false;
-        ws.needed[c] = false;
+    let n = s.cliques.len();
+    ws.potentials.resize(s.stats.total_entries, 0.0);
+    ws.up.resize(s.separator_entries, 0.0);
+    ws.down.resize(s.separator_entries, 0.0);
+    for scale in [&mut ws.ln_scale, &mut ws.up_ln] {
+        scale.clear();
+        scale.resize(n, 0.0);
     }
-    ws.dirty_list.clear();
+    for flags in [&mut ws.processed, &mut ws.needed] {
+        flags.clear();
+        flags.resize(n, false);
+    }
+    for flags in [&mut ws.has_likelihood, &mut ws.wanted] {
+        flags.clear();
+        flags.resize(n_vars, false);
+    }
+    ws.likelihood.resize(n_states, 1.0);
+    ws.marginals.resize(n_states, 0.0);
+    ws.bases.resize(s.max_ports, 0);
+    ws.digits.resize(s.max_outer, 0);
+    ws.block.resize(s.max_block, 0.0);
+    let max_sep = s.cliques.iter().map(|c| c.sep_len).max().unwrap_or(1);
+    ws.sep.resize(max_sep.max(1), 0.0);
+    ws.structure = Some(s.id);
 }
 
-/// Records that a clique's potential changed.
-fn touch(ws: &mut Workspace, c: usize) {
-    if !ws.dirty[c] {
-        ws.dirty[c] = true;
-        ws.dirty_list.push(c);
-    }
-}
-
-/// Marks a clique and its path to the root as holding evidence.
+/// Marks a clique and its path to the root for recomputation.
 fn mark(s: &Structure, ws: &mut Workspace, mut c: usize) {
-    touch(ws, c);
-    while !ws.marked[c] {
-        ws.marked[c] = true;
-        touch(ws, c);
+    while !ws.processed[c] {
+        ws.processed[c] = true;
         match s.cliques[c].parent {
             Some(p) => c = p,
             None => break,
         }
     }
+}
+
+/// Walks a clique's entries block by block: calls `f(block_index, bases)` with each port's
+/// offset for the block's first entry (`bases` holds their offsets for the clique's first
+/// entry on the way in, and again on the way out).
+#[inline]
+fn sweep(
+    clique: &Clique,
+    bases: &mut [usize],
+    digits: &mut [usize],
+    mut f: impl FnMut(usize, &[usize]),
+) {
+    let np = clique.ports.len();
+    let bases = &mut bases[..np];
+    let k = clique.outer_cards.len();
+    let digits = &mut digits[..k];
+    digits.fill(0);
+    let count = clique.len / clique.block;
+    for pos in 0..count {
+        f(pos, bases);
+        // Step the odometer: the last outer variable fastest.
+        let mut j = k;
+        while j > 0 {
+            j -= 1;
+            let row = &clique.strides[j * np..(j + 1) * np];
+            let card = clique.outer_cards[j];
+            digits[j] += 1;
+            if digits[j] < card {
+                for (b, &s) in bases.iter_mut().zip(row) {
+                    *b += s;
+                }
+                break;
+            }
+            digits[j] = 0;
+            for (b, &s) in bases.iter_mut().zip(row) {
+                *b -= s * (card - 1);
+            }
+        }
+    }
+}
+
+/// Multiplies a block of entries by an array read through a port.
+#[inline]
+fn multiply(out: &mut [f64], array: &[f64], base: usize, inner: &Inner) {
+    match inner {
+        Inner::Const => {
+            let x = array[base];
+            if x != 1.0 {
+                out.iter_mut().for_each(|o| *o *= x);
+            }
+        }
+        Inner::Contig => {
+            let n = out.len();
+            for (o, &x) in out.iter_mut().zip(&array[base..base + n]) {
+                *o *= x;
+            }
+        }
+        Inner::Gather(offsets) => {
+            let array = &array[base..];
+            for (o, &k) in out.iter_mut().zip(offsets) {
+                *o *= array[k as usize];
+            }
+        }
+    }
+}
+
+/// Adds a block of entries into an array written through a port.
+#[inline]
+fn scatter_add(array: &mut [f64], values: &[f64], base: usize, inner: &Inner) {
+    match inner {
+        Inner::Const => array[base] += sum(values),
+        Inner::Contig => {
+            for (a, &x) in array[base..base + values.len()].iter_mut().zip(values) {
+                *a += x;
+            }
+        }
+        Inner::Gather(offsets) => {
+            let array = &mut array[base..];
+            for (&k, &x) in offsets.iter().zip(values) {
+                array[k as usize] += x;
+            }
+        }
+    }
+}
+
+/// The sum of a run, with four accumulators: a single running sum is a chain of dependent
+/// additions that the processor cannot overlap.
+#[inline]
+fn sum(run: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let mut chunks = run.chunks_exact(4);
+    for c in &mut chunks {
+        acc[0] += c[0];
+        acc[1] += c[1];
+        acc[2] += c[2];
+        acc[3] += c[3];
+    }
+    let tail: f64 = chunks.remainder().iter().sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
+}
+
+/// Plans the sweep of a clique over `vars` (row-major): the inner block is the smallest suffix
+/// with at least [`MIN_BLOCK`] entries. Returns the outer cardinalities and the block size.
+fn sweep_split(vars: &[VarId], cards: &[usize]) -> (usize, Vec<usize>, usize) {
+    let mut block = 1;
+    let mut split = vars.len();
+    while split > 0 && block < MIN_BLOCK {
+        split -= 1;
+        block *= cards[vars[split]];
+    }
+    let outer = vars[..split].iter().map(|&v| cards[v]).collect();
+    (split, outer, block)
+}
+
+/// A port for an array with the given stride per clique variable.
+fn port(vars: &[VarId], strides: &[usize], split: usize, cards: &[usize]) -> Port {
+    let inner_vars = &vars[split..];
+    let inner_strides = &strides[split..];
+    let block: usize = inner_vars.iter().map(|&v| cards[v]).product();
+    let mut offsets = Vec::with_capacity(block);
+    offsets.push(0u32);
+    // Row-major: extend by each variable from the outermost inner one.
+    for (i, &v) in inner_vars.iter().enumerate() {
+        let prev = std::mem::take(&mut offsets);
+        for &o in &prev {
+            for x in 0..cards[v] {
+                offsets.push(o + (x * inner_strides[i]) as u32);
+            }
+        }
+    }
+    let inner = if offsets.iter().all(|&o| o == 0) {
+        Inner::Const
+    } else if offsets.iter().enumerate().all(|(i, &o)| o as usize == i) {
+        Inner::Contig
+    } else {
+        Inner::Gather(offsets)
+    };
+    Port { inner }
+}
+
+/// Row-major strides of a table over `scope`, as a stride per variable of `vars` (0 for
+/// variables not in the scope).
+fn strides_in(vars: &[VarId], scope: &[VarId], cards: &[usize]) -> Vec<usize> {
+    let mut own = vec![0usize; scope.len()];
+    let mut s = 1;
+    for i in (0..scope.len()).rev() {
+        own[i] = s;
+        s *= cards[scope[i]];
+    }
+    vars.iter()
+        .map(|v| scope.iter().position(|u| u == v).map_or(0, |i| own[i]))
+        .collect()
 }
 
 /// Compiles the tree for one pattern of hard evidence.
@@ -729,8 +1120,8 @@ fn build(
     if plan.total_tables > options.max_table_entries {
         return Err(InferenceError::TooLarge {
             entries: plan.total_tables,
-            // Base and working potentials (f64) plus the separator index maps (u32).
-            gib: plan.total_tables * 24.0 / f64::from(1u32 << 30),
+            // A query's potentials and the kept evidence-free pass (f64 each).
+            gib: plan.total_tables * 16.0 / f64::from(1u32 << 30),
             limit: options.max_table_entries,
         });
     }
@@ -788,162 +1179,171 @@ fn build(
     };
     // Number the kept cliques and lay out their buffers.
     let mut index = vec![usize::MAX; m];
-    let mut cliques: Vec<Clique> = Vec::new();
-    let mut offset = 0;
+    let mut vars_of: Vec<Vec<VarId>> = Vec::new();
+    let mut parent_of: Vec<Option<usize>> = Vec::new();
     for i in 0..m {
-        if removed[i] {
-            continue;
+        if !removed[i] {
+            index[i] = vars_of.len();
+            let mut vars = plan.cliques[i].clone();
+            vars.sort_unstable();
+            vars_of.push(vars);
         }
-        index[i] = cliques.len();
-        let mut vars = plan.cliques[i].clone();
-        vars.sort_unstable();
-        let len: usize = vars.iter().map(|&v| cards[v]).product();
-        cliques.push(Clique {
-            vars,
-            offset,
-            len,
-            parent: None,
-            sep_offset: 0,
-            sep_len: 0,
-            block: len,
-            parent_dims: Vec::new(),
-        });
-        offset += len;
     }
     for i in 0..m {
         if !removed[i] {
-            cliques[index[i]].parent = parent[i].map(|p| index[find(p)]);
+            parent_of.push(parent[i].map(|p| index[find(p)]));
         }
     }
-    // Put each clique's separator with its parent first (see `Clique::block`).
-    for c in 0..cliques.len() {
-        if let Some(p) = cliques[c].parent {
-            let (mut sep, mut rest): (Vec<VarId>, Vec<VarId>) = cliques[c]
-                .vars
-                .iter()
-                .partition(|v| cliques[p].vars.contains(v));
+    let k = vars_of.len();
+    // Put each clique's separator with its parent first: the upward message is then constant
+    // over the inner block of the sweep.
+    let mut seps: Vec<Vec<VarId>> = vec![Vec::new(); k];
+    for c in 0..k {
+        if let Some(p) = parent_of[c] {
+            let (mut sep, mut rest): (Vec<VarId>, Vec<VarId>) =
+                vars_of[c].iter().partition(|v| vars_of[p].contains(v));
             sep.sort_unstable();
             rest.sort_unstable();
+            seps[c] = sep.clone();
             sep.extend(rest);
-            cliques[c].vars = sep;
+            vars_of[c] = sep;
         }
-    }
-    // Separators and their index maps.
-    let mut sep_offset = 0;
-    for c in 0..cliques.len() {
-        let Some(p) = cliques[c].parent else { continue };
-        let sep: Vec<VarId> = cliques[c]
-            .vars
-            .iter()
-            .copied()
-            .take_while(|v| cliques[p].vars.contains(v))
-            .collect();
-        let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
-        let parent_dims = merged_dims(&cliques[p].vars, &sep, &cards);
-        let clique = &mut cliques[c];
-        clique.sep_offset = sep_offset;
-        clique.sep_len = sep_len;
-        clique.block = clique.len / sep_len;
-        clique.parent_dims = parent_dims;
-        sep_offset += sep_len;
     }
     // Each table goes to the clique of the first-eliminated unobserved member of its family,
-    // which holds all of them. Tables without observed variables are multiplied in now.
-    let mut base = vec![1.0; offset];
-    let mut dynamic = Vec::new();
+    // which holds all of them.
+    let mut assigned: Vec<Vec<VarId>> = vec![Vec::new(); k];
+    let mut constants = Vec::new();
     for v in 0..n {
-        let factor = network.cpd(v).factor();
-        let scope = factor.scope();
-        let values = factor
-            .table()
-            .as_slice()
-            .expect("factor tables are contiguous");
-        let mut strides = vec![0usize; scope.len()];
-        let mut s = 1;
-        for i in (0..scope.len()).rev() {
-            strides[i] = s;
-            s *= cards[scope[i]];
-        }
-        let free: Vec<usize> = (0..scope.len()).filter(|&i| !observed[scope[i]]).collect();
-        let observed_axes: Vec<(VarId, usize)> = (0..scope.len())
-            .filter(|&i| observed[scope[i]])
-            .map(|i| (scope[i], strides[i]))
-            .collect();
-        let Some(first) = free.iter().map(|&i| position[scope[i]]).min() else {
-            dynamic.push(DynamicTable {
-                child: v,
-                clique: None,
-                map: Vec::new(),
-                observed: observed_axes,
-            });
-            continue;
-        };
-        let c = index[find(first)];
-        let clique = &cliques[c];
-        let var_strides: Vec<usize> = clique
-            .vars
+        let scope = network.cpd(v).factor().scope();
+        match scope
             .iter()
-            .map(|u| {
-                free.iter()
-                    .find(|&&i| scope[i] == *u)
-                    .map_or(0, |&i| strides[i])
-            })
-            .collect();
-        let map = strided_map(&clique.vars, &var_strides, &cards);
-        if observed_axes.is_empty() {
-            let pot = &mut base[clique.offset..clique.offset + clique.len];
-            for (x, &k) in pot.iter_mut().zip(&map) {
-                *x *= values[k as usize];
-            }
-        } else {
-            dynamic.push(DynamicTable {
+            .filter(|&&u| !observed[u])
+            .map(|&u| position[u])
+            .min()
+        {
+            Some(first) => assigned[index[find(first)]].push(v),
+            None => constants.push(TableRef {
                 child: v,
-                clique: Some(c),
-                map,
-                observed: observed_axes,
-            });
+                port: 0,
+                observed: observed_axes(scope, observed, &cards),
+            }),
         }
     }
     // Each unobserved variable is read and weighted in the smallest clique that holds it.
-    let mut homes = vec![None; n];
-    for (c, clique) in cliques.iter().enumerate() {
-        for (k, &v) in clique.vars.iter().enumerate() {
-            let better = match homes[v] {
-                None => true,
-                Some(Home { clique: h, .. }) => clique.len < cliques[h].len,
-            };
-            if better {
-                let stride: usize = clique.vars[k + 1..].iter().map(|&u| cards[u]).product();
-                homes[v] = Some(Home {
-                    clique: c,
-                    stride,
-                    card: cards[v],
-                });
+    let mut home_of: Vec<Option<usize>> = vec![None; n];
+    let len_of = |vars: &[VarId]| -> usize { vars.iter().map(|&v| cards[v]).product() };
+    for (c, vars) in vars_of.iter().enumerate() {
+        for &v in vars {
+            if home_of[v].is_none_or(|h| len_of(vars) < len_of(&vars_of[h])) {
+                home_of[v] = Some(c);
             }
         }
     }
-    // Post-order: children before parents.
-    let mut kids: Vec<Vec<usize>> = vec![Vec::new(); cliques.len()];
+    let mut kids: Vec<Vec<usize>> = vec![Vec::new(); k];
     let mut roots = Vec::new();
-    for (c, clique) in cliques.iter().enumerate() {
-        match clique.parent {
-            Some(p) => kids[p].push(c),
+    for (c, p) in parent_of.iter().enumerate() {
+        match p {
+            Some(p) => kids[*p].push(c),
             None => roots.push(c),
         }
     }
-    let mut collect_order = Vec::with_capacity(cliques.len());
+    // Separator buffers.
+    let mut sep_offsets = vec![0usize; k];
+    let mut sep_offset = 0;
+    for c in 0..k {
+        sep_offsets[c] = sep_offset;
+        if parent_of[c].is_some() {
+            sep_offset += len_of(&seps[c]);
+        }
+    }
+    // The cliques with their sweep plans.
+    let mut homes = vec![None; n];
+    let mut cliques = Vec::with_capacity(k);
+    let mut offset = 0;
+    for c in 0..k {
+        let vars = &vars_of[c];
+        let len = len_of(vars);
+        let (split, outer_cards, block) = sweep_split(vars, &cards);
+        let mut port_strides: Vec<Vec<usize>> = Vec::new();
+        let mut ports = Vec::new();
+        let mut add_port = |strides: Vec<usize>| {
+            ports.push(port(vars, &strides, split, &cards));
+            port_strides.push(strides);
+            ports.len() - 1
+        };
+        let parent_port = parent_of[c].map(|_| add_port(strides_in(vars, &seps[c], &cards)));
+        let children: Vec<(usize, usize)> = kids[c]
+            .iter()
+            .map(|&ch| (ch, add_port(strides_in(vars, &seps[ch], &cards))))
+            .collect();
+        let tables: Vec<TableRef> = assigned[c]
+            .iter()
+            .map(|&t| {
+                let scope = network.cpd(t).factor().scope();
+                let mut strides = strides_in(vars, scope, &cards);
+                // Observed variables are not in the clique: their strides stay 0 here and
+                // their states give the slice's start.
+                strides.truncate(vars.len());
+                TableRef {
+                    child: t,
+                    port: add_port(strides),
+                    observed: observed_axes(scope, observed, &cards),
+                }
+            })
+            .collect();
+        let clique_homes: Vec<(VarId, usize)> = vars
+            .iter()
+            .filter(|&&v| home_of[v] == Some(c))
+            .map(|&v| (v, add_port(strides_in(vars, &[v], &cards))))
+            .collect();
+        for &(v, _) in &clique_homes {
+            homes[v] = Some(Home { clique: c });
+        }
+        let np = ports.len();
+        let mut strides = vec![0usize; split * np];
+        for (p, s) in port_strides.iter().enumerate() {
+            for j in 0..split {
+                strides[j * np + p] = s[j];
+            }
+        }
+        let dynamic = tables.iter().any(|t| !t.observed.is_empty());
+        cliques.push(Clique {
+            vars: vars.clone(),
+            offset,
+            len,
+            parent: parent_of[c],
+            sep_offset: sep_offsets[c],
+            sep_len: if parent_of[c].is_some() {
+                len_of(&seps[c])
+            } else {
+                0
+            },
+            outer_cards,
+            block,
+            strides,
+            ports,
+            parent_port,
+            children,
+            tables,
+            homes: clique_homes,
+            dynamic,
+        });
+        offset += len;
+    }
+    // Post-order: children before parents.
+    let mut collect_order = Vec::with_capacity(k);
     let mut stack: Vec<(usize, bool)> = roots.iter().rev().map(|&r| (r, false)).collect();
     while let Some((c, expanded)) = stack.pop() {
         if expanded {
             collect_order.push(c);
         } else {
             stack.push((c, true));
-            stack.extend(kids[c].iter().map(|&k| (k, false)));
+            stack.extend(kids[c].iter().map(|&ch| (ch, false)));
         }
     }
     let stats = TreeStats {
         heuristic,
-        cliques: cliques.len(),
+        cliques: k,
         total_entries: offset,
         max_clique_entries: cliques.iter().map(|c| c.len).max().unwrap_or(0),
         separator_entries: sep_offset,
@@ -954,332 +1354,121 @@ fn build(
             .unwrap_or(1)
             .saturating_sub(1),
     };
-    let mut structure = Structure {
+    Ok(Structure {
         id,
+        max_block: cliques.iter().map(|c| c.block).max().unwrap_or(1),
+        max_ports: cliques.iter().map(|c| c.ports.len()).max().unwrap_or(1),
+        max_outer: cliques
+            .iter()
+            .map(|c| c.outer_cards.len())
+            .max()
+            .unwrap_or(1),
         cliques,
         collect_order,
-        base,
-        prior_messages: vec![0.0; sep_offset],
-        prior_message_ln_scale: Vec::new(),
-        base_ln_scale: Vec::new(),
         separator_entries: sep_offset,
         homes,
-        dynamic,
+        constants,
         stats,
-    };
-    absorb_prior_messages(&mut structure);
-    Ok(structure)
+        queries: AtomicUsize::new(0),
+        prior: OnceLock::new(),
+    })
 }
 
-/// Runs the collect pass once with only the static tables and keeps its result: each clique's
-/// base potential then already holds its subtree's messages, so a query recomputes only the
-/// messages on the paths from its evidence to the root.
-fn absorb_prior_messages(s: &mut Structure) {
-    let n = s.cliques.len();
-    let mut message_scale = vec![0.0; n];
-    let mut base_scale = vec![0.0; n];
-    for &c in &s.collect_order {
-        let clique = &s.cliques[c];
-        let Some(p) = clique.parent else { continue };
-        let (lo, hi) = (clique.offset, clique.offset + clique.len);
-        let sep = &mut s.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
-        project_blocks(&s.base[lo..hi], clique.block, sep);
-        let max = rescale(sep);
-        // A static message can be zero where its subtree forbids a separator state outright
-        // (a deterministic table); keep the scale finite.
-        let max = if max > 0.0 { max } else { 1.0 };
-        message_scale[c] = max.ln();
-        let parent = &s.cliques[p];
-        let (plo, phi) = (parent.offset, parent.offset + parent.len);
-        let sep = &s.prior_messages[clique.sep_offset..clique.sep_offset + clique.sep_len];
-        multiply_dims(&mut s.base[plo..phi], &clique.parent_dims, sep);
-        base_scale[p] += base_scale[c] + message_scale[c];
-    }
-    s.prior_message_ln_scale = message_scale;
-    s.base_ln_scale = base_scale;
-}
-
-/// The sum of a run, with four accumulators: a single running sum is a chain of dependent
-/// additions that the processor cannot overlap.
-#[inline]
-fn sum(run: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 4];
-    let mut chunks = run.chunks_exact(4);
-    for c in &mut chunks {
-        acc[0] += c[0];
-        acc[1] += c[1];
-        acc[2] += c[2];
-        acc[3] += c[3];
-    }
-    let tail: f64 = chunks.remainder().iter().sum();
-    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
-}
-
-/// Sums each contiguous block of a potential into one separator entry.
-fn project_blocks(pot: &[f64], block: usize, sep: &mut [f64]) {
-    for (x, run) in sep.iter_mut().zip(pot.chunks_exact(block)) {
-        *x = sum(run);
-    }
-}
-
-/// Multiplies each contiguous block of a potential by one separator entry.
-fn multiply_blocks(pot: &mut [f64], block: usize, sep: &[f64]) {
-    for (run, &x) in pot.chunks_exact_mut(block).zip(sep) {
-        if x != 1.0 {
-            run.iter_mut().for_each(|p| *p *= x);
-        }
-    }
-}
-
-/// Describes a row-major table over `vars` as runs of (count, stride in the separator table
-/// over `sep`), merging adjacent variables that are both outside the separator, or both inside
-/// it with contiguous strides. The last run is the innermost loop.
-fn merged_dims(vars: &[VarId], sep: &[VarId], cards: &[usize]) -> Vec<(usize, usize)> {
-    let mut sep_stride = vec![0usize; sep.len()];
-    let mut s = 1;
-    for i in (0..sep.len()).rev() {
-        sep_stride[i] = s;
-        s *= cards[sep[i]];
-    }
-    let mut dims: Vec<(usize, usize)> = Vec::new();
-    for &v in vars {
-        let t = sep
-            .iter()
-            .position(|&u| u == v)
-            .map_or(0, |i| sep_stride[i]);
-        let n = cards[v];
-        match dims.last_mut() {
-            // Outside the separator after outside: one longer run.
-            Some(last) if last.1 == 0 && t == 0 => last.0 *= n,
-            // Inside after inside, contiguous: the outer stride is the inner one times n.
-            Some(last) if t != 0 && last.1 == t * n => {
-                last.0 *= n;
-                last.1 = t;
-            }
-            _ => dims.push((n, t)),
-        }
-    }
-    if dims.is_empty() {
-        dims.push((1, 0));
-    }
-    dims
-}
-
-/// Multiplies each entry of a table laid out as `dims` by its separator entry.
-fn multiply_dims(pot: &mut [f64], dims: &[(usize, usize)], sep: &[f64]) {
-    let (&(inner_n, inner_t), outer) = dims.split_last().expect("at least one run");
-    let mut counter = vec![0usize; outer.len()];
-    let mut base = 0usize;
-    for run in pot.chunks_exact_mut(inner_n) {
-        if inner_t == 0 {
-            let x = sep[base];
-            if x != 1.0 {
-                run.iter_mut().for_each(|p| *p *= x);
-            }
-        } else if inner_t == 1 {
-            for (p, &x) in run.iter_mut().zip(&sep[base..base + inner_n]) {
-                *p *= x;
-            }
-        } else {
-            for (j, p) in run.iter_mut().enumerate() {
-                *p *= sep[base + j * inner_t];
-            }
-        }
-        advance(&mut counter, &mut base, outer);
-    }
-}
-
-/// Adds each entry of a table laid out as `dims` into its separator entry.
-fn project_dims(pot: &[f64], dims: &[(usize, usize)], sep: &mut [f64]) {
-    let (&(inner_n, inner_t), outer) = dims.split_last().expect("at least one run");
-    // A run outside the separator just above a strided inner run: the same separator entries
-    // repeat for each of its values, so add those rows together first (contiguous, fast) and
-    // scatter the sum once.
-    if inner_t > 1 {
-        if let Some((&(rows, 0), outer)) = outer.split_last() {
-            let mut acc = vec![0.0; inner_n];
-            let mut counter = vec![0usize; outer.len()];
-            let mut base = 0usize;
-            for block in pot.chunks_exact(rows * inner_n) {
-                acc.fill(0.0);
-                for row in block.chunks_exact(inner_n) {
-                    for (a, &p) in acc.iter_mut().zip(row) {
-                        *a += p;
-                    }
-                }
-                for (j, &a) in acc.iter().enumerate() {
-                    sep[base + j * inner_t] += a;
-                }
-                advance(&mut counter, &mut base, outer);
-            }
-            return;
-        }
-    }
-    let mut counter = vec![0usize; outer.len()];
-    let mut base = 0usize;
-    for run in pot.chunks_exact(inner_n) {
-        if inner_t == 0 {
-            sep[base] += sum(run);
-        } else if inner_t == 1 {
-            for (x, &p) in sep[base..base + inner_n].iter_mut().zip(run) {
-                *x += p;
-            }
-        } else {
-            for (j, &p) in run.iter().enumerate() {
-                sep[base + j * inner_t] += p;
-            }
-        }
-        advance(&mut counter, &mut base, outer);
-    }
-}
-
-/// Steps an odometer over `dims` (outermost first), keeping the separator index in `base`.
-#[inline]
-fn advance(counter: &mut [usize], base: &mut usize, dims: &[(usize, usize)]) {
-    for k in (0..dims.len()).rev() {
-        counter[k] += 1;
-        *base += dims[k].1;
-        if counter[k] < dims[k].0 {
-            return;
-        }
-        *base -= dims[k].1 * dims[k].0;
-        counter[k] = 0;
-    }
-}
-
-/// Divides a table by its largest entry (when positive) and returns that entry.
-fn rescale(t: &mut [f64]) -> f64 {
-    let max = t.iter().fold(0.0f64, |m, &x| m.max(x));
-    if max > 0.0 {
-        let inv = 1.0 / max;
-        t.iter_mut().for_each(|x| *x *= inv);
-    }
-    max
-}
-
-/// Multiplies the entries of a row-major table by `w[state]` along the axis with the given
-/// stride.
-fn scale_axis(pot: &mut [f64], stride: usize, w: &[f64]) {
-    let block = w.len() * stride;
-    for chunk in pot.chunks_exact_mut(block) {
-        for (run, &x) in chunk.chunks_exact_mut(stride).zip(w) {
-            if x != 1.0 {
-                run.iter_mut().for_each(|p| *p *= x);
-            }
-        }
-    }
-}
-
-/// For each entry of a row-major table over `vars`, the index of the matching entry of a
-/// row-major table over `sub` (a subset of `vars`, in any order). The reference the strided
-/// loops are tested against.
-#[cfg(test)]
-fn index_map(vars: &[VarId], sub: &[VarId], cards: &[usize]) -> Vec<u32> {
-    let mut sub_stride = vec![0usize; sub.len()];
-    let mut s = 1;
-    for i in (0..sub.len()).rev() {
-        sub_stride[i] = s;
-        s *= cards[sub[i]];
-    }
-    let strides: Vec<usize> = vars
+/// The observed variables of a table's scope with their strides in it.
+fn observed_axes(scope: &[VarId], observed: &[bool], cards: &[usize]) -> Vec<(VarId, usize)> {
+    let own = strides_in(scope, scope, cards);
+    scope
         .iter()
-        .map(|v| sub.iter().position(|u| u == v).map_or(0, |i| sub_stride[i]))
-        .collect();
-    strided_map(vars, &strides, cards)
-}
-
-/// For each entry of a row-major table over `vars`, the sum of state × stride over its
-/// variables (a stride of 0 ignores a variable).
-fn strided_map(vars: &[VarId], strides: &[usize], cards: &[usize]) -> Vec<u32> {
-    let var_cards: Vec<usize> = vars.iter().map(|&v| cards[v]).collect();
-    let len: usize = var_cards.iter().product();
-    let mut map = Vec::with_capacity(len);
-    let Some((&inner_n, outer_cards)) = var_cards.split_last() else {
-        map.push(0);
-        return map;
-    };
-    // The innermost variable as a tight run; an odometer over the others.
-    let inner_t = strides[vars.len() - 1];
-    let outer: Vec<(usize, usize)> = outer_cards
-        .iter()
-        .copied()
-        .zip(strides.iter().copied())
-        .collect();
-    let mut counter = vec![0usize; outer.len()];
-    let mut base = 0usize;
-    for _ in 0..len / inner_n {
-        map.extend((0..inner_n).map(|j| (base + j * inner_t) as u32));
-        advance(&mut counter, &mut base, &outer);
-    }
-    map
+        .zip(own)
+        .filter(|(u, _)| observed[**u])
+        .map(|(&u, s)| (u, s))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every (variable order, separator) pair of a small clique: the sweep visits entries in
+    /// row-major order, and a port's offsets match the direct index computation.
     #[test]
-    fn index_map_projects_rows() {
-        // vars [0, 1, 2] with cards [2, 3, 2]; sub [2, 0].
-        let cards = [2, 3, 2];
-        let map = index_map(&[0, 1, 2], &[2, 0], &cards);
-        assert_eq!(map.len(), 12);
-        // entry (a, b, c) -> c * 2 + a
-        for a in 0..2 {
-            for b in 0..3 {
-                for c in 0..2 {
-                    assert_eq!(map[a * 6 + b * 2 + c] as usize, c * 2 + a);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn strided_walks_match_index_maps() {
-        // Every order of a separator within a clique of mixed cardinalities.
-        let cards = [2, 3, 2, 4, 3];
-        let vars = [0, 1, 2, 3, 4];
+    fn sweeps_index_ports_like_direct_computation() {
+        let cards = [2, 3, 2, 4, 3, 5];
+        let vars: Vec<VarId> = (0..6).collect();
         let len: usize = cards.iter().product();
-        let pot: Vec<f64> = (0..len).map(|i| (i * 7 % 11) as f64 + 0.5).collect();
-        for sep in [
+        for sub in [
             vec![1],
             vec![3, 1],
             vec![0, 1, 2],
-            vec![4, 0],
+            vec![5, 0],
             vec![],
-            vec![0, 1, 2, 3, 4],
-            vec![2, 3],
+            vec![0, 1, 2, 3, 4, 5],
+            vec![4, 5],
         ] {
-            let map = index_map(&vars, &sep, &cards);
-            let sep_len: usize = sep.iter().map(|&v| cards[v]).product();
-            let dims = merged_dims(&vars, &sep, &cards);
-            let mut want = vec![0.0; sep_len];
-            for (i, &k) in map.iter().enumerate() {
-                want[k as usize] += pot[i];
+            let strides = strides_in(&vars, &sub, &cards);
+            let (split, outer_cards, block) = sweep_split(&vars, &cards);
+            let p = port(&vars, &strides, split, &cards);
+            let np = 1;
+            let mut flat = vec![0usize; split * np];
+            for j in 0..split {
+                flat[j] = strides[j];
             }
-            let mut got = vec![0.0; sep_len];
-            project_dims(&pot, &dims, &mut got);
-            assert_eq!(got, want, "projection onto {sep:?}");
-            let factors: Vec<f64> = (0..sep_len).map(|k| k as f64 + 2.0).collect();
-            let mut a = pot.clone();
-            multiply_dims(&mut a, &dims, &factors);
-            for (i, &k) in map.iter().enumerate() {
-                assert_eq!(
-                    a[i],
-                    pot[i] * factors[k as usize],
-                    "multiplication by {sep:?}"
-                );
+            let clique = Clique {
+                vars: vars.clone(),
+                offset: 0,
+                len,
+                parent: None,
+                sep_offset: 0,
+                sep_len: 0,
+                outer_cards,
+                block,
+                strides: flat,
+                ports: vec![p.clone()],
+                parent_port: None,
+                children: Vec::new(),
+                tables: Vec::new(),
+                homes: Vec::new(),
+                dynamic: false,
+            };
+            let mut seen = Vec::new();
+            let mut bases = vec![0usize];
+            let mut digits = vec![0usize; split];
+            sweep(&clique, &mut bases, &mut digits, |pos, b| {
+                for x in 0..block {
+                    let offset = match &p.inner {
+                        Inner::Const => b[0],
+                        Inner::Contig => b[0] + x,
+                        Inner::Gather(o) => b[0] + o[x] as usize,
+                    };
+                    seen.push((pos * block + x, offset));
+                }
+            });
+            assert_eq!(seen.len(), len);
+            for (i, offset) in seen {
+                // Decode entry i row-major and compute its index directly.
+                let mut rest = i;
+                let mut want = 0;
+                for j in (0..vars.len()).rev() {
+                    want += (rest % cards[j]) * strides[j];
+                    rest /= cards[j];
+                }
+                assert_eq!(offset, want, "entry {i} of sub-table {sub:?}");
             }
+            assert_eq!(bases, vec![0], "the sweep leaves the bases where they were");
         }
     }
 
     #[test]
-    fn scale_axis_scales_one_axis() {
-        let mut t = vec![1.0; 6];
-        scale_axis(&mut t, 1, &[1.0, 2.0, 3.0]);
-        assert_eq!(t, vec![1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
-        let mut t = vec![1.0; 6];
-        scale_axis(&mut t, 3, &[0.5, 2.0]);
-        assert_eq!(t, vec![0.5, 0.5, 0.5, 2.0, 2.0, 2.0]);
+    fn ports_classify_their_inner_offsets() {
+        let cards = [3, 4, 8];
+        let vars = [0, 1, 2];
+        let (split, _, block) = sweep_split(&vars, &cards);
+        assert_eq!((split, block), (1, 32));
+        let own = port(&vars, &strides_in(&vars, &vars, &cards), split, &cards);
+        assert_eq!(own.inner, Inner::Contig);
+        let outer_only = port(&vars, &strides_in(&vars, &[0], &cards), split, &cards);
+        assert_eq!(outer_only.inner, Inner::Const);
+        let last = port(&vars, &strides_in(&vars, &[2], &cards), split, &cards);
+        assert!(matches!(last.inner, Inner::Gather(_)));
     }
 }
