@@ -1408,11 +1408,7 @@ mod tests {
             let strides = strides_in(&vars, &sub, &cards);
             let (split, outer_cards, block) = sweep_split(&vars, &cards);
             let p = port(&vars, &strides, split, &cards);
-            let np = 1;
-            let mut flat = vec![0usize; split * np];
-            for j in 0..split {
-                flat[j] = strides[j];
-            }
+            let flat = strides[..split].to_vec();
             let clique = Clique {
                 vars: vars.clone(),
                 offset: 0,
