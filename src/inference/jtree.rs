@@ -73,8 +73,13 @@ enum Inner {
     Const,
     /// Entries `0..block`, in order.
     Contig,
-    /// Any other offsets.
-    Gather(Vec<u32>),
+    /// Runs over the innermost variable's states: run `r` starts at `starts[r]` and steps by
+    /// `step` (0: the whole run reads or writes one entry; 1: a contiguous slice).
+    Runs {
+        run: usize,
+        step: usize,
+        starts: Vec<u32>,
+    },
 }
 
 /// A conditional table read by a clique.
@@ -716,13 +721,25 @@ impl<'n> JunctionTree<'n> {
         let block = clique.block;
         sweep(clique, bases, digits, |pos, bases| {
             let out = &mut pot[pos * block..(pos + 1) * block];
-            out.fill(1.0);
+            // The first factor is loaded, the others multiplied in.
+            let mut loaded = false;
+            let mut apply = |array: &[f64], base: usize, inner: &Inner| {
+                if loaded {
+                    multiply(out, array, base, inner);
+                } else {
+                    load(out, array, base, inner);
+                    loaded = true;
+                }
+            };
             for t in &clique.tables {
                 if !with_evidence && !t.observed.is_empty() {
                     continue;
                 }
-                let port = &clique.ports[t.port];
-                multiply(out, self.tables[t.child], bases[t.port], &port.inner);
+                apply(
+                    self.tables[t.child],
+                    bases[t.port],
+                    &clique.ports[t.port].inner,
+                );
             }
             for &(child, p) in &clique.children {
                 let child_sep = &s.cliques[child];
@@ -731,7 +748,10 @@ impl<'n> JunctionTree<'n> {
                     (false, Some(prior)) => &prior.up[range],
                     _ => &up_all[range],
                 };
-                multiply(out, message, bases[p], &clique.ports[p].inner);
+                apply(message, bases[p], &clique.ports[p].inner);
+            }
+            if !loaded {
+                out.fill(1.0);
             }
             if with_evidence {
                 for &(v, p) in &clique.homes {
@@ -813,8 +833,8 @@ impl<'n> JunctionTree<'n> {
             let entries = &pot[pos * block..(pos + 1) * block];
             let values: &[f64] = match clique.parent_port {
                 Some(p) => {
-                    tmp.copy_from_slice(entries);
-                    multiply(tmp, from_parent, bases[p], &clique.ports[p].inner);
+                    load(tmp, from_parent, bases[p], &clique.ports[p].inner);
+                    tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t *= e);
                     tmp
                 }
                 None => entries,
@@ -1011,10 +1031,53 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, inner: &Inner) {
                 *o *= x;
             }
         }
-        Inner::Gather(offsets) => {
+        Inner::Runs { run, step, starts } => {
             let array = &array[base..];
-            for (o, &k) in out.iter_mut().zip(offsets) {
-                *o *= array[k as usize];
+            let runs = out.chunks_exact_mut(*run).zip(starts);
+            match step {
+                0 => runs.for_each(|(o, &k)| {
+                    let x = array[k as usize];
+                    o.iter_mut().for_each(|o| *o *= x);
+                }),
+                1 => runs.for_each(|(o, &k)| {
+                    let k = k as usize;
+                    for (o, &x) in o.iter_mut().zip(&array[k..k + *run]) {
+                        *o *= x;
+                    }
+                }),
+                _ => runs.for_each(|(o, &k)| {
+                    for (i, o) in o.iter_mut().enumerate() {
+                        *o *= array[k as usize + i * step];
+                    }
+                }),
+            }
+        }
+    }
+}
+
+/// Fills a block of entries from an array read through a port.
+#[inline]
+fn load(out: &mut [f64], array: &[f64], base: usize, inner: &Inner) {
+    match inner {
+        Inner::Const => out.fill(array[base]),
+        Inner::Contig => {
+            let n = out.len();
+            out.copy_from_slice(&array[base..base + n]);
+        }
+        Inner::Runs { run, step, starts } => {
+            let array = &array[base..];
+            let runs = out.chunks_exact_mut(*run).zip(starts);
+            match step {
+                0 => runs.for_each(|(o, &k)| o.fill(array[k as usize])),
+                1 => runs.for_each(|(o, &k)| {
+                    let k = k as usize;
+                    o.copy_from_slice(&array[k..k + *run]);
+                }),
+                _ => runs.for_each(|(o, &k)| {
+                    for (i, o) in o.iter_mut().enumerate() {
+                        *o = array[k as usize + i * step];
+                    }
+                }),
             }
         }
     }
@@ -1030,10 +1093,22 @@ fn scatter_add(array: &mut [f64], values: &[f64], base: usize, inner: &Inner) {
                 *a += x;
             }
         }
-        Inner::Gather(offsets) => {
+        Inner::Runs { run, step, starts } => {
             let array = &mut array[base..];
-            for (&k, &x) in offsets.iter().zip(values) {
-                array[k as usize] += x;
+            let runs = values.chunks_exact(*run).zip(starts);
+            match step {
+                0 => runs.for_each(|(v, &k)| array[k as usize] += sum(v)),
+                1 => runs.for_each(|(v, &k)| {
+                    let k = k as usize;
+                    for (a, &x) in array[k..k + *run].iter_mut().zip(v) {
+                        *a += x;
+                    }
+                }),
+                _ => runs.for_each(|(v, &k)| {
+                    for (i, &x) in v.iter().enumerate() {
+                        array[k as usize + i * step] += x;
+                    }
+                }),
             }
         }
     }
@@ -1089,7 +1164,12 @@ fn port(vars: &[VarId], strides: &[usize], split: usize, cards: &[usize]) -> Por
     } else if offsets.iter().enumerate().all(|(i, &o)| o as usize == i) {
         Inner::Contig
     } else {
-        Inner::Gather(offsets)
+        let run = cards[inner_vars[inner_vars.len() - 1]];
+        Inner::Runs {
+            run,
+            step: inner_strides[inner_strides.len() - 1],
+            starts: offsets.iter().step_by(run).copied().collect(),
+        }
     };
     Port { inner }
 }
@@ -1247,6 +1327,39 @@ fn build(
             None => roots.push(c),
         }
     }
+    // Choose each clique's innermost variable, among those outside its separator, so that as
+    // few as possible of the arrays it reads and writes step through it with a stride other
+    // than 0 or 1: their runs in a sweep are then one entry or a contiguous slice.
+    let stride_of = |w: VarId, scope: &[VarId]| -> usize {
+        scope
+            .iter()
+            .position(|&u| u == w)
+            .map_or(0, |i| scope[i + 1..].iter().map(|&u| cards[u]).product())
+    };
+    for c in 0..k {
+        let n_sep = seps[c].len();
+        if vars_of[c].len() < n_sep + 2 {
+            continue;
+        }
+        let strided = |w: VarId| -> usize {
+            let tables = assigned[c]
+                .iter()
+                .filter(|&&t| stride_of(w, network.cpd(t).factor().scope()) > 1)
+                .count();
+            let children = kids[c]
+                .iter()
+                .filter(|&&ch| stride_of(w, &seps[ch]) > 1)
+                .count();
+            tables + children
+        };
+        let last = vars_of[c].len() - 1;
+        let best = (n_sep..=last)
+            .rev()
+            .min_by_key(|&i| strided(vars_of[c][i]))
+            .expect("at least two candidates");
+        let w = vars_of[c].remove(best);
+        vars_of[c].push(w);
+    }
     // Separator buffers.
     let mut sep_offsets = vec![0usize; k];
     let mut sep_offset = 0;
@@ -1341,6 +1454,35 @@ fn build(
             stack.extend(kids[c].iter().map(|&ch| (ch, false)));
         }
     }
+    if std::env::var("RADIX_DEBUG_PORTS").is_ok() {
+        for c in &cliques {
+            if c.len >= 10000 {
+                let kinds: Vec<String> = c
+                    .ports
+                    .iter()
+                    .map(|p| match &p.inner {
+                        Inner::Const => "C".to_string(),
+                        Inner::Contig => "L".to_string(),
+                        Inner::Runs { run, step, starts } => {
+                            format!("R{run}/{step}/{}", starts.len())
+                        }
+                    })
+                    .collect();
+                eprintln!(
+                    "clique len {} vars {} block {} tables {} children {} homes {} parent {:?} ports {:?}",
+                    c.len,
+                    c.vars.len(),
+                    c.block,
+                    c.tables.len(),
+                    c.children.len(),
+                    c.homes.len(),
+                    c.parent_port,
+                    kinds
+                );
+            }
+        }
+        eprintln!("---");
+    }
     let stats = TreeStats {
         heuristic,
         cliques: k,
@@ -1434,7 +1576,9 @@ mod tests {
                     let offset = match &p.inner {
                         Inner::Const => b[0],
                         Inner::Contig => b[0] + x,
-                        Inner::Gather(o) => b[0] + o[x] as usize,
+                        Inner::Runs { run, step, starts } => {
+                            b[0] + starts[x / run] as usize + (x % run) * step
+                        }
                     };
                     seen.push((pos * block + x, offset));
                 }
@@ -1465,6 +1609,22 @@ mod tests {
         let outer_only = port(&vars, &strides_in(&vars, &[0], &cards), split, &cards);
         assert_eq!(outer_only.inner, Inner::Const);
         let last = port(&vars, &strides_in(&vars, &[2], &cards), split, &cards);
-        assert!(matches!(last.inner, Inner::Gather(_)));
+        assert_eq!(
+            last.inner,
+            Inner::Runs {
+                run: 8,
+                step: 1,
+                starts: vec![0; 4]
+            }
+        );
+        let middle = port(&vars, &strides_in(&vars, &[1], &cards), split, &cards);
+        assert_eq!(
+            middle.inner,
+            Inner::Runs {
+                run: 8,
+                step: 0,
+                starts: vec![0, 1, 2, 3]
+            }
+        );
     }
 }
