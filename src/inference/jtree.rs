@@ -1454,35 +1454,6 @@ fn build(
             stack.extend(kids[c].iter().map(|&ch| (ch, false)));
         }
     }
-    if std::env::var("RADIX_DEBUG_PORTS").is_ok() {
-        for c in &cliques {
-            if c.len >= 10000 {
-                let kinds: Vec<String> = c
-                    .ports
-                    .iter()
-                    .map(|p| match &p.inner {
-                        Inner::Const => "C".to_string(),
-                        Inner::Contig => "L".to_string(),
-                        Inner::Runs { run, step, starts } => {
-                            format!("R{run}/{step}/{}", starts.len())
-                        }
-                    })
-                    .collect();
-                eprintln!(
-                    "clique len {} vars {} block {} tables {} children {} homes {} parent {:?} ports {:?}",
-                    c.len,
-                    c.vars.len(),
-                    c.block,
-                    c.tables.len(),
-                    c.children.len(),
-                    c.homes.len(),
-                    c.parent_port,
-                    kinds
-                );
-            }
-        }
-        eprintln!("---");
-    }
     let stats = TreeStats {
         heuristic,
         cliques: k,
