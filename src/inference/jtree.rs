@@ -1164,10 +1164,23 @@ fn port(vars: &[VarId], strides: &[usize], split: usize, cards: &[usize]) -> Por
     } else if offsets.iter().enumerate().all(|(i, &o)| o as usize == i) {
         Inner::Contig
     } else {
-        let run = cards[inner_vars[inner_vars.len() - 1]];
+        // The longest run of innermost variables over which the port reads one entry or a
+        // contiguous slice; else the innermost variable alone, with its stride.
+        let last = inner_vars.len() - 1;
+        let step = inner_strides[last];
+        let mut run = cards[inner_vars[last]];
+        if step <= 1 {
+            for i in (0..last).rev() {
+                let want = if step == 0 { 0 } else { run };
+                if inner_strides[i] != want {
+                    break;
+                }
+                run *= cards[inner_vars[i]];
+            }
+        }
         Inner::Runs {
             run,
-            step: inner_strides[inner_strides.len() - 1],
+            step,
             starts: offsets.iter().step_by(run).copied().collect(),
         }
     };
@@ -1595,6 +1608,21 @@ mod tests {
                 run: 8,
                 step: 0,
                 starts: vec![0, 1, 2, 3]
+            }
+        );
+        // Over four variables: the two innermost are outside the sub-table, so its entry is
+        // constant over runs of 2 × 4.
+        let cards = [3, 2, 2, 4];
+        let vars = [0, 1, 2, 3];
+        let (split, _, block) = sweep_split(&vars, &cards);
+        assert_eq!((split, block), (0, 48));
+        let outer_two = port(&vars, &strides_in(&vars, &[1, 0], &cards), split, &cards);
+        assert_eq!(
+            outer_two.inner,
+            Inner::Runs {
+                run: 8,
+                step: 0,
+                starts: vec![0, 3, 1, 4, 2, 5]
             }
         );
     }
