@@ -1288,18 +1288,15 @@ fn build(
         }
     }
     let k = vars_of.len();
-    // Put each clique's separator with its parent first: the upward message is then constant
-    // over the inner block of the sweep.
+    // Each clique's separator with its parent (ordered below).
     let mut seps: Vec<Vec<VarId>> = vec![Vec::new(); k];
     for c in 0..k {
         if let Some(p) = parent_of[c] {
-            let (mut sep, mut rest): (Vec<VarId>, Vec<VarId>) =
-                vars_of[c].iter().partition(|v| vars_of[p].contains(v));
-            sep.sort_unstable();
-            rest.sort_unstable();
-            seps[c] = sep.clone();
-            sep.extend(rest);
-            vars_of[c] = sep;
+            seps[c] = vars_of[c]
+                .iter()
+                .copied()
+                .filter(|v| vars_of[p].contains(v))
+                .collect();
         }
     }
     // Each table goes to the clique of the first-eliminated unobserved member of its family,
@@ -1340,38 +1337,55 @@ fn build(
             None => roots.push(c),
         }
     }
-    // Choose each clique's innermost variable, among those outside its separator, so that as
-    // few as possible of the arrays it reads and writes step through it with a stride other
-    // than 0 or 1: their runs in a sweep are then one entry or a contiguous slice.
+    // Lay out each clique, parents before children. Its separator with its parent comes first
+    // (the upward message is then constant over the inner block of a sweep), in the parent's
+    // order (so the parent reads and writes it with strides 0 or 1 only: strided
+    // read-modify-writes are what a sweep does slowest). The innermost variable is chosen so
+    // that as few tables as possible step through it with another stride.
     let stride_of = |w: VarId, scope: &[VarId]| -> usize {
         scope
             .iter()
             .position(|&u| u == w)
             .map_or(0, |i| scope[i + 1..].iter().map(|&u| cards[u]).product())
     };
-    for c in 0..k {
-        let n_sep = seps[c].len();
-        if vars_of[c].len() < n_sep + 2 {
-            continue;
-        }
-        let strided = |w: VarId| -> usize {
-            let tables = assigned[c]
+    let mut top_down = roots.clone();
+    let mut next = 0;
+    while next < top_down.len() {
+        let c = top_down[next];
+        top_down.extend(kids[c].iter().copied());
+        next += 1;
+    }
+    for &c in &top_down {
+        let mut vars: Vec<VarId> = match parent_of[c] {
+            Some(p) => vars_of[p]
                 .iter()
-                .filter(|&&t| stride_of(w, network.cpd(t).factor().scope()) > 1)
-                .count();
-            let children = kids[c]
-                .iter()
-                .filter(|&&ch| stride_of(w, &seps[ch]) > 1)
-                .count();
-            tables + children
+                .copied()
+                .filter(|v| seps[c].contains(v))
+                .collect(),
+            None => Vec::new(),
         };
-        let last = vars_of[c].len() - 1;
-        let best = (n_sep..=last)
-            .rev()
-            .min_by_key(|&i| strided(vars_of[c][i]))
-            .expect("at least two candidates");
-        let w = vars_of[c].remove(best);
-        vars_of[c].push(w);
+        seps[c] = vars.clone();
+        let mut rest: Vec<VarId> = vars_of[c]
+            .iter()
+            .copied()
+            .filter(|v| !seps[c].contains(v))
+            .collect();
+        if rest.len() >= 2 {
+            let strided = |w: VarId| -> usize {
+                assigned[c]
+                    .iter()
+                    .filter(|&&t| stride_of(w, network.cpd(t).factor().scope()) > 1)
+                    .count()
+            };
+            let best = (0..rest.len())
+                .rev()
+                .min_by_key(|&i| strided(rest[i]))
+                .expect("at least two candidates");
+            let w = rest.remove(best);
+            rest.push(w);
+        }
+        vars.extend(rest);
+        vars_of[c] = vars;
     }
     // Separator buffers.
     let mut sep_offsets = vec![0usize; k];
