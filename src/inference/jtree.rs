@@ -242,7 +242,7 @@ const CACHE_ENTRIES: usize = 1 << 23;
 
 /// The inner block of a sweep: the smallest suffix of a clique's variables with at least this
 /// many entries (the odometer over the outer variables then costs little per entry).
-const MIN_BLOCK: usize = 32;
+const MIN_BLOCK: usize = 256;
 
 /// The mutable buffers of one query at a time. Reuse one across queries: nothing is allocated
 /// once its buffers have grown to the tree's size.
