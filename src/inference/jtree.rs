@@ -240,6 +240,11 @@ pub const SMALL_TREE_ENTRIES: usize = 1 << 16;
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
 const CACHE_ENTRIES: usize = 1 << 23;
 
+/// The largest tree whose evidence-free collect pass is kept (2^22 entries, 32 MiB): on larger
+/// trees the pass would hold as much memory as a query, for little gain (their patterns'
+/// queries mostly touch the whole tree).
+const PRIOR_MAX_ENTRIES: usize = 1 << 22;
+
 /// The inner block of a sweep: the smallest suffix of a clique's variables with at least this
 /// many entries (the odometer over the outer variables then costs little per entry).
 const MIN_BLOCK: usize = 256;
@@ -324,7 +329,21 @@ pub fn triangulate(
     let scopes: Vec<&[VarId]> = families.iter().map(Vec::as_slice).collect();
     let free: Vec<VarId> = (0..network.len()).filter(|&v| !observed[v]).collect();
     let cards = network.cardinalities();
-    heuristics
+    // When every free variable has the same number of states, weighted fill-in orders exactly
+    // like fill-in, and weight like degree: plan each pair once.
+    let uniform = free.windows(2).all(|w| cards[w[0]] == cards[w[1]]);
+    let same_as = |h: Heuristic| match h {
+        Heuristic::WeightedMinFill if uniform => Heuristic::MinFill,
+        Heuristic::MinWeight if uniform => Heuristic::MinDegree,
+        h => h,
+    };
+    let mut distinct: Vec<Heuristic> = Vec::new();
+    for &h in heuristics {
+        if !distinct.iter().any(|&d| same_as(d) == same_as(h)) {
+            distinct.push(h);
+        }
+    }
+    distinct
         .iter()
         .map(|&h| (h, order::plan(&scopes, &free, &cards, h)))
         .min_by(|a, b| a.1.total_tables.total_cmp(&b.1.total_tables))
@@ -571,8 +590,11 @@ impl<'n> JunctionTree<'n> {
     ) -> Result<f64, InferenceError> {
         let n_vars = self.network.len();
         size(s, ws, n_vars, *self.var_offsets.last().unwrap_or(&0));
-        // From a tree's second query on, keep its evidence-free collect pass.
-        let prior = if s.queries.fetch_add(1, Ordering::Relaxed) >= 1 {
+        // From a tree's second query on, keep its evidence-free collect pass (unless the tree
+        // is so large that keeping it would double the memory of a query).
+        let prior = if s.queries.fetch_add(1, Ordering::Relaxed) >= 1
+            && s.stats.total_entries <= PRIOR_MAX_ENTRIES
+        {
             Some(s.prior.get_or_init(|| self.prior(s)))
         } else {
             s.prior.get()
@@ -1147,44 +1169,53 @@ fn sweep_split(vars: &[VarId], cards: &[usize]) -> (usize, Vec<usize>, usize) {
 fn port(vars: &[VarId], strides: &[usize], split: usize, cards: &[usize]) -> Port {
     let inner_vars = &vars[split..];
     let inner_strides = &strides[split..];
-    let block: usize = inner_vars.iter().map(|&v| cards[v]).product();
-    let mut offsets = Vec::with_capacity(block);
-    offsets.push(0u32);
-    // Row-major: extend by each variable from the outermost inner one.
-    for (i, &v) in inner_vars.iter().enumerate() {
-        let prev = std::mem::take(&mut offsets);
-        for &o in &prev {
-            for x in 0..cards[v] {
-                offsets.push(o + (x * inner_strides[i]) as u32);
+    if inner_strides.iter().all(|&s| s == 0) {
+        return Port {
+            inner: Inner::Const,
+        };
+    }
+    // Row-major contiguous over the whole block?
+    let mut expect = 1;
+    let mut contiguous = true;
+    for (&v, &s) in inner_vars.iter().zip(inner_strides).rev() {
+        if s != expect {
+            contiguous = false;
+            break;
+        }
+        expect *= cards[v];
+    }
+    if contiguous {
+        return Port {
+            inner: Inner::Contig,
+        };
+    }
+    // The longest run of innermost variables over which the port reads one entry or a
+    // contiguous slice; else the innermost variable alone, with its stride.
+    let last = inner_vars.len() - 1;
+    let step = inner_strides[last];
+    let mut run = cards[inner_vars[last]];
+    let mut head = last;
+    if step <= 1 {
+        while head > 0 {
+            let want = if step == 0 { 0 } else { run };
+            if inner_strides[head - 1] != want {
+                break;
             }
+            head -= 1;
+            run *= cards[inner_vars[head]];
         }
     }
-    let inner = if offsets.iter().all(|&o| o == 0) {
-        Inner::Const
-    } else if offsets.iter().enumerate().all(|(i, &o)| o as usize == i) {
-        Inner::Contig
-    } else {
-        // The longest run of innermost variables over which the port reads one entry or a
-        // contiguous slice; else the innermost variable alone, with its stride.
-        let last = inner_vars.len() - 1;
-        let step = inner_strides[last];
-        let mut run = cards[inner_vars[last]];
-        if step <= 1 {
-            for i in (0..last).rev() {
-                let want = if step == 0 { 0 } else { run };
-                if inner_strides[i] != want {
-                    break;
-                }
-                run *= cards[inner_vars[i]];
-            }
-        }
-        Inner::Runs {
-            run,
-            step,
-            starts: offsets.iter().step_by(run).copied().collect(),
-        }
-    };
-    Port { inner }
+    // The runs' starts, row-major over the variables before the run.
+    let mut starts = vec![0u32];
+    for (&v, &s) in inner_vars[..head].iter().zip(inner_strides) {
+        starts = starts
+            .iter()
+            .flat_map(|&o| (0..cards[v]).map(move |x| o + (x * s) as u32))
+            .collect();
+    }
+    Port {
+        inner: Inner::Runs { run, step, starts },
+    }
 }
 
 /// Row-major strides of a table over `scope`, as a stride per variable of `vars` (0 for
@@ -1598,10 +1629,10 @@ mod tests {
 
     #[test]
     fn ports_classify_their_inner_offsets() {
+        // Outer variable 0; the inner block over variables 1 and 2 (32 entries).
         let cards = [3, 4, 8];
         let vars = [0, 1, 2];
-        let (split, _, block) = sweep_split(&vars, &cards);
-        assert_eq!((split, block), (1, 32));
+        let split = 1;
         let own = port(&vars, &strides_in(&vars, &vars, &cards), split, &cards);
         assert_eq!(own.inner, Inner::Contig);
         let outer_only = port(&vars, &strides_in(&vars, &[0], &cards), split, &cards);
@@ -1628,8 +1659,7 @@ mod tests {
         // constant over runs of 2 × 4.
         let cards = [3, 2, 2, 4];
         let vars = [0, 1, 2, 3];
-        let (split, _, block) = sweep_split(&vars, &cards);
-        assert_eq!((split, block), (0, 48));
+        let split = 0;
         let outer_two = port(&vars, &strides_in(&vars, &[1, 0], &cards), split, &cards);
         assert_eq!(
             outer_two.inner,

@@ -5,7 +5,8 @@
 //! step by step, the variable whose elimination is cheapest by their measure. They are
 //! heuristics: finding an optimal order is NP-hard.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::factor::VarId;
 
@@ -52,12 +53,13 @@ pub fn plan(
     heuristic: Heuristic,
 ) -> EliminationPlan {
     let n = cards.len();
-    let mut adj: Vec<BTreeSet<VarId>> = vec![BTreeSet::new(); n];
+    let mut graph = Graph::new(n);
     for scope in scopes {
         for (i, &a) in scope.iter().enumerate() {
             for &b in &scope[i + 1..] {
-                adj[a].insert(b);
-                adj[b].insert(a);
+                if a != b {
+                    graph.connect(a, b);
+                }
             }
         }
     }
@@ -67,56 +69,65 @@ pub fn plan(
     }
     let mut score: Vec<(f64, f64)> = vec![(0.0, 0.0); n];
     for &v in eliminate {
-        score[v] = cost(&adj, cards, v, heuristic);
+        score[v] = cost(&graph, cards, v, heuristic);
     }
     let mut order = Vec::with_capacity(eliminate.len());
     let mut max_table = 0.0f64;
     let mut total_tables = 0.0f64;
     let mut induced_width = 0usize;
     let mut cliques = Vec::with_capacity(eliminate.len());
-    let mut remaining: Vec<VarId> = eliminate.to_vec();
-    while !remaining.is_empty() {
-        let (pos, &v) = remaining
-            .iter()
-            .enumerate()
-            .min_by(|(_, a), (_, b)| {
-                score[**a]
-                    .partial_cmp(&score[**b])
-                    .unwrap_or(std::cmp::Ordering::Equal)
-                    .then(a.cmp(b))
-            })
-            .expect("non-empty");
-        remaining.swap_remove(pos);
+    // A heap of (score, variable), smallest first; an entry whose score has changed since it
+    // was pushed is stale and skipped.
+    let mut heap: BinaryHeap<Reverse<Candidate>> = eliminate
+        .iter()
+        .map(|&v| Reverse(Candidate(score[v], v)))
+        .collect();
+    let mut neighbours: Vec<VarId> = Vec::new();
+    let mut touched = vec![0u64; graph.words];
+    while let Some(Reverse(Candidate(s, v))) = heap.pop() {
+        if !pending[v] || s != score[v] {
+            continue;
+        }
         pending[v] = false;
-        let neighbours: Vec<VarId> = adj[v].iter().copied().collect();
+        neighbours.clear();
+        neighbours.extend(graph.neighbours(v));
         let table = neighbours
             .iter()
             .fold(cards[v] as f64, |w, &u| w * cards[u] as f64);
         max_table = max_table.max(table);
         total_tables += table;
         induced_width = induced_width.max(neighbours.len());
-        for (i, &a) in neighbours.iter().enumerate() {
-            adj[a].remove(&v);
-            for &b in &neighbours[i + 1..] {
-                adj[a].insert(b);
-                adj[b].insert(a);
+        // Connect the neighbours pairwise and take `v` out of the graph.
+        touched.fill(0);
+        let row = graph.row(v).to_vec();
+        for &a in &neighbours {
+            let ra = graph.row_mut(a);
+            for (x, &y) in ra.iter_mut().zip(&row) {
+                *x |= y;
+            }
+            ra[a / 64] &= !(1u64 << (a % 64));
+            ra[v / 64] &= !(1u64 << (v % 64));
+            for (t, &x) in touched.iter_mut().zip(graph.row(a)) {
+                *t |= x;
             }
         }
-        adj[v].clear();
+        graph.row_mut(v).fill(0);
         order.push(v);
         let mut clique = Vec::with_capacity(neighbours.len() + 1);
         clique.push(v);
         clique.extend(neighbours.iter().copied());
         cliques.push(clique);
         // Only the neighbours and their neighbours can have changed scores.
-        let mut touched: BTreeSet<VarId> = BTreeSet::new();
-        for &a in &neighbours {
-            touched.insert(a);
-            touched.extend(adj[a].iter().copied());
+        for (t, &x) in touched.iter_mut().zip(&row) {
+            *t |= x;
         }
-        for u in touched {
+        for u in bits(&touched) {
             if pending[u] {
-                score[u] = cost(&adj, cards, u, heuristic);
+                let new = cost(&graph, cards, u, heuristic);
+                if new != score[u] {
+                    score[u] = new;
+                    heap.push(Reverse(Candidate(new, u)));
+                }
             }
         }
     }
@@ -129,28 +140,111 @@ pub fn plan(
     }
 }
 
+/// A variable with its (primary, tie-break) score, ordered by score, then by variable.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Candidate((f64, f64), VarId);
+
+impl Eq for Candidate {}
+
+impl Ord for Candidate {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let ((a0, a1), a) = (self.0, self.1);
+        let ((b0, b1), b) = (other.0, other.1);
+        a0.total_cmp(&b0).then(a1.total_cmp(&b1)).then(a.cmp(&b))
+    }
+}
+
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// An undirected graph as adjacency bitsets: the heuristics' inner loops become word
+/// operations (a set-based graph made compiling a tree for a new evidence pattern on a
+/// thousand-variable network cost milliseconds).
+struct Graph {
+    words: usize,
+    rows: Vec<u64>,
+}
+
+impl Graph {
+    fn new(n: usize) -> Self {
+        let words = n.div_ceil(64).max(1);
+        Graph {
+            words,
+            rows: vec![0; n * words],
+        }
+    }
+
+    fn connect(&mut self, a: VarId, b: VarId) {
+        self.rows[a * self.words + b / 64] |= 1 << (b % 64);
+        self.rows[b * self.words + a / 64] |= 1 << (a % 64);
+    }
+
+    fn row(&self, v: VarId) -> &[u64] {
+        &self.rows[v * self.words..(v + 1) * self.words]
+    }
+
+    fn row_mut(&mut self, v: VarId) -> &mut [u64] {
+        &mut self.rows[v * self.words..(v + 1) * self.words]
+    }
+
+    fn neighbours(&self, v: VarId) -> impl Iterator<Item = VarId> + '_ {
+        bits(self.row(v))
+    }
+}
+
+/// The members of a bitset, in increasing order.
+fn bits(set: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    set.iter().enumerate().flat_map(|(w, &word)| {
+        let mut word = word;
+        std::iter::from_fn(move || {
+            (word != 0).then(|| {
+                let b = word.trailing_zeros() as usize;
+                word &= word - 1;
+                w * 64 + b
+            })
+        })
+    })
+}
+
 /// (primary, tie-break) cost of eliminating `v` now.
-fn cost(adj: &[BTreeSet<VarId>], cards: &[usize], v: VarId, heuristic: Heuristic) -> (f64, f64) {
-    let nb = &adj[v];
-    let weight = nb.iter().fold(cards[v] as f64, |w, &u| w * cards[u] as f64);
+fn cost(graph: &Graph, cards: &[usize], v: VarId, heuristic: Heuristic) -> (f64, f64) {
+    let row = graph.row(v);
+    let degree: u32 = row.iter().map(|w| w.count_ones()).sum();
+    let weight = graph
+        .neighbours(v)
+        .fold(cards[v] as f64, |w, u| w * cards[u] as f64);
     match heuristic {
-        Heuristic::MinDegree => (nb.len() as f64, weight),
-        Heuristic::MinWeight => (weight, nb.len() as f64),
+        Heuristic::MinDegree => (f64::from(degree), weight),
+        Heuristic::MinWeight => (weight, f64::from(degree)),
         Heuristic::MinFill | Heuristic::WeightedMinFill => {
-            let list: Vec<VarId> = nb.iter().copied().collect();
+            // Each missing edge {a, b} among the neighbours is seen from a and from b.
             let mut fill = 0.0;
-            for (i, &a) in list.iter().enumerate() {
-                for &b in &list[i + 1..] {
-                    if !adj[a].contains(&b) {
-                        fill += if heuristic == Heuristic::MinFill {
-                            1.0
-                        } else {
-                            (cards[a] * cards[b]) as f64
-                        };
+            for a in graph.neighbours(v) {
+                let ra = graph.row(a);
+                let mut count = 0u32;
+                let mut across = 0usize;
+                for (w, (&x, &y)) in row.iter().zip(ra).enumerate() {
+                    let own = if w == a / 64 { 1u64 << (a % 64) } else { 0 };
+                    let mut missing = x & !y & !own;
+                    if heuristic == Heuristic::MinFill {
+                        count += missing.count_ones();
+                    } else {
+                        while missing != 0 {
+                            across += cards[w * 64 + missing.trailing_zeros() as usize];
+                            missing &= missing - 1;
+                        }
                     }
                 }
+                fill += if heuristic == Heuristic::MinFill {
+                    f64::from(count)
+                } else {
+                    (cards[a] * across) as f64
+                };
             }
-            (fill, weight)
+            (fill / 2.0, weight)
         }
     }
 }
