@@ -212,37 +212,69 @@ fn bits(set: &[u64]) -> impl Iterator<Item = usize> + '_ {
 /// (primary, tie-break) cost of eliminating `v` now.
 fn cost(graph: &Graph, cards: &[usize], v: VarId, heuristic: Heuristic) -> (f64, f64) {
     let row = graph.row(v);
-    let degree: u32 = row.iter().map(|w| w.count_ones()).sum();
-    let weight = graph
-        .neighbours(v)
-        .fold(cards[v] as f64, |w, u| w * cards[u] as f64);
+    // The graphs are sparse: visit only the words of the row that hold neighbours (up to a
+    // few dozen; all words past that).
+    let mut words = [0usize; 32];
+    let mut count = 0;
+    for (w, &x) in row.iter().enumerate() {
+        if x != 0 {
+            if count == words.len() {
+                count = usize::MAX;
+                break;
+            }
+            words[count] = w;
+            count += 1;
+        }
+    }
+    let all: Vec<usize>;
+    let words: &[usize] = if count == usize::MAX {
+        all = (0..row.len()).collect();
+        &all
+    } else {
+        &words[..count]
+    };
+    let mut degree = 0u32;
+    let mut weight = cards[v] as f64;
+    for &w in words {
+        degree += row[w].count_ones();
+        let mut x = row[w];
+        while x != 0 {
+            weight *= cards[w * 64 + x.trailing_zeros() as usize] as f64;
+            x &= x - 1;
+        }
+    }
     match heuristic {
         Heuristic::MinDegree => (f64::from(degree), weight),
         Heuristic::MinWeight => (weight, f64::from(degree)),
         Heuristic::MinFill | Heuristic::WeightedMinFill => {
             // Each missing edge {a, b} among the neighbours is seen from a and from b.
             let mut fill = 0.0;
-            for a in graph.neighbours(v) {
-                let ra = graph.row(a);
-                let mut count = 0u32;
-                let mut across = 0usize;
-                for (w, (&x, &y)) in row.iter().zip(ra).enumerate() {
-                    let own = if w == a / 64 { 1u64 << (a % 64) } else { 0 };
-                    let mut missing = x & !y & !own;
-                    if heuristic == Heuristic::MinFill {
-                        count += missing.count_ones();
-                    } else {
-                        while missing != 0 {
-                            across += cards[w * 64 + missing.trailing_zeros() as usize];
-                            missing &= missing - 1;
+            for &wa in words {
+                let mut bits_a = row[wa];
+                while bits_a != 0 {
+                    let a = wa * 64 + bits_a.trailing_zeros() as usize;
+                    bits_a &= bits_a - 1;
+                    let ra = graph.row(a);
+                    let mut missing_count = 0u32;
+                    let mut across = 0usize;
+                    for &w in words {
+                        let own = if w == a / 64 { 1u64 << (a % 64) } else { 0 };
+                        let mut missing = row[w] & !ra[w] & !own;
+                        if heuristic == Heuristic::MinFill {
+                            missing_count += missing.count_ones();
+                        } else {
+                            while missing != 0 {
+                                across += cards[w * 64 + missing.trailing_zeros() as usize];
+                                missing &= missing - 1;
+                            }
                         }
                     }
+                    fill += if heuristic == Heuristic::MinFill {
+                        f64::from(missing_count)
+                    } else {
+                        (cards[a] * across) as f64
+                    };
                 }
-                fill += if heuristic == Heuristic::MinFill {
-                    f64::from(count)
-                } else {
-                    (cards[a] * across) as f64
-                };
             }
             (fill / 2.0, weight)
         }
