@@ -117,12 +117,28 @@ pub fn plan(
         clique.push(v);
         clique.extend(neighbours.iter().copied());
         cliques.push(clique);
-        // Only the neighbours and their neighbours can have changed scores.
+        // Only the neighbours' scores and, for the fill-in heuristics, the scores of variables
+        // adjacent to two or more of them (the new edges may join two of their neighbours)
+        // can have changed.
+        let fill_in = matches!(heuristic, Heuristic::MinFill | Heuristic::WeightedMinFill);
         for (t, &x) in touched.iter_mut().zip(&row) {
             *t |= x;
         }
         for u in bits(&touched) {
-            if pending[u] {
+            if !pending[u] {
+                continue;
+            }
+            let neighbour = row[u / 64] & (1u64 << (u % 64)) != 0;
+            let joined = || {
+                graph
+                    .row(u)
+                    .iter()
+                    .zip(&row)
+                    .map(|(&x, &y)| (x & y).count_ones())
+                    .sum::<u32>()
+                    >= 2
+            };
+            if neighbour || (fill_in && joined()) {
                 let new = cost(&graph, cards, u, heuristic);
                 if new != score[u] {
                     score[u] = new;
