@@ -24,7 +24,8 @@
 //!   and into the separators towards the children. The calibrated clique is never stored.
 //!
 //! From a pattern's second query on, the collect results of the evidence-free parts of the tree
-//! are kept, so a query recomputes only the paths from its evidence to the root. Messages are
+//! are kept (on trees of up to 2^22 entries), so a query recomputes only the paths from its
+//! evidence to the root. Messages are
 //! rescaled to peak at 1 and the logarithms of the scales summed, so P(evidence) is kept in log
 //! space.
 //!
@@ -235,7 +236,7 @@ impl PatternCache {
 
 /// The size of tree without evidence up to which first-seen patterns run on it (see
 /// [`CompileOptions::compile_pattern_after`]).
-pub const SMALL_TREE_ENTRIES: usize = 1 << 16;
+pub const SMALL_TREE_ENTRIES: usize = 1 << 13;
 
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
 const CACHE_ENTRIES: usize = 1 << 23;
