@@ -259,6 +259,8 @@ pub struct Workspace {
     potentials: Vec<f64>,
     /// Upward messages, rescaled to peak at 1.
     up: Vec<f64>,
+    /// Upward messages divided by the evidence-free ones (when those are kept).
+    ratio: Vec<f64>,
     /// Downward messages (sums into them first, then the messages).
     down: Vec<f64>,
     /// Per clique: ln of the true scale of its potential, and of its upward message.
@@ -710,6 +712,7 @@ impl<'n> JunctionTree<'n> {
         let Workspace {
             potentials,
             up,
+            ratio,
             ln_scale,
             up_ln,
             processed,
@@ -741,40 +744,76 @@ impl<'n> JunctionTree<'n> {
         let sep = &mut sep[..clique.sep_len];
         sep.fill(0.0);
         let up_all: &[f64] = up;
+        let ratios: &[f64] = ratio;
         let block = clique.block;
+        // With the evidence-free pass kept, start from its potential and multiply in only what
+        // changed (the tables with observed variables, the recomputed messages divided by the
+        // evidence-free ones: 0/0 is 0, since an evidence-free message of 0 stays 0) when that
+        // is fewer factors than recomputing the product.
+        let from_prior = prior.filter(|_| {
+            let changed = clique
+                .tables
+                .iter()
+                .filter(|t| !t.observed.is_empty())
+                .count()
+                + clique
+                    .children
+                    .iter()
+                    .filter(|&&(ch, _)| processed[ch])
+                    .count();
+            changed + 1 < clique.tables.len() + clique.children.len()
+        });
         sweep(clique, bases, digits, |pos, bases| {
             let out = &mut pot[pos * block..(pos + 1) * block];
-            // The first factor is loaded, the others multiplied in.
-            let mut loaded = false;
-            let mut apply = |array: &[f64], base: usize, inner: &Inner| {
-                if loaded {
-                    multiply(out, array, base, inner);
-                } else {
-                    load(out, array, base, inner);
-                    loaded = true;
+            if let Some(prior) = from_prior {
+                let start = clique.offset + pos * block;
+                out.copy_from_slice(&prior.potentials[start..start + block]);
+                for t in &clique.tables {
+                    if !t.observed.is_empty() {
+                        let port = &clique.ports[t.port].inner;
+                        multiply(out, self.tables[t.child], bases[t.port], port);
+                    }
                 }
-            };
-            for t in &clique.tables {
-                if !with_evidence && !t.observed.is_empty() {
-                    continue;
+                for &(child, p) in &clique.children {
+                    if processed[child] {
+                        let ch = &s.cliques[child];
+                        let r = &ratios[ch.sep_offset..ch.sep_offset + ch.sep_len];
+                        multiply(out, r, bases[p], &clique.ports[p].inner);
+                    }
                 }
-                apply(
-                    self.tables[t.child],
-                    bases[t.port],
-                    &clique.ports[t.port].inner,
-                );
-            }
-            for &(child, p) in &clique.children {
-                let child_sep = &s.cliques[child];
-                let range = child_sep.sep_offset..child_sep.sep_offset + child_sep.sep_len;
-                let message = match (processed[child], prior) {
-                    (false, Some(prior)) => &prior.up[range],
-                    _ => &up_all[range],
+            } else {
+                // The first factor is loaded, the others multiplied in.
+                let mut loaded = false;
+                let mut apply = |array: &[f64], base: usize, inner: &Inner| {
+                    if loaded {
+                        multiply(out, array, base, inner);
+                    } else {
+                        load(out, array, base, inner);
+                        loaded = true;
+                    }
                 };
-                apply(message, bases[p], &clique.ports[p].inner);
-            }
-            if !loaded {
-                out.fill(1.0);
+                for t in &clique.tables {
+                    if !with_evidence && !t.observed.is_empty() {
+                        continue;
+                    }
+                    apply(
+                        self.tables[t.child],
+                        bases[t.port],
+                        &clique.ports[t.port].inner,
+                    );
+                }
+                for &(child, p) in &clique.children {
+                    let child_sep = &s.cliques[child];
+                    let range = child_sep.sep_offset..child_sep.sep_offset + child_sep.sep_len;
+                    let message = match (processed[child], prior) {
+                        (false, Some(prior)) => &prior.up[range],
+                        _ => &up_all[range],
+                    };
+                    apply(message, bases[p], &clique.ports[p].inner);
+                }
+                if !loaded {
+                    out.fill(1.0);
+                }
             }
             if with_evidence {
                 for &(v, p) in &clique.homes {
@@ -801,7 +840,17 @@ impl<'n> JunctionTree<'n> {
             // forbids every separator state, which no query then reads).
             up_ln[c] = f64::NEG_INFINITY;
         }
-        up[clique.sep_offset..clique.sep_offset + clique.sep_len].copy_from_slice(sep);
+        let range = clique.sep_offset..clique.sep_offset + clique.sep_len;
+        up[range.clone()].copy_from_slice(sep);
+        if let Some(prior) = prior {
+            for ((r, &u), &u0) in ratio[range.clone()]
+                .iter_mut()
+                .zip(sep.iter())
+                .zip(&prior.up[range])
+            {
+                *r = if u0 > 0.0 { u / u0 } else { 0.0 };
+            }
+        }
         None
     }
 
@@ -965,6 +1014,7 @@ fn size(s: &Structure, ws: &mut Workspace, n_vars: usize, n_states: usize) {
     let n = s.cliques.len();
     ws.potentials.resize(s.stats.total_entries, 0.0);
     ws.up.resize(s.separator_entries, 0.0);
+    ws.ratio.resize(s.separator_entries, 0.0);
     ws.down.resize(s.separator_entries, 0.0);
     for scale in [&mut ws.ln_scale, &mut ws.up_ln] {
         scale.clear();
