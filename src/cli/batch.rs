@@ -95,18 +95,21 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
         let blocks: Vec<(String, Vec<(usize, String)>)> = pool.install(|| {
             chunk
                 .par_chunks(64)
-                .map(|cases| {
-                    let mut ws = diagnoser.workspace();
-                    let mut text = String::with_capacity(cases.len() * 4096);
-                    let mut errors = Vec::new();
-                    for &(number, line) in cases {
-                        if let Some(e) = score(&net, &diagnoser, &mut ws, line, &model, &mut text) {
-                            errors.push((number, e));
+                // One workspace per worker, reused across its chunks: its buffers stay sized.
+                .map_init(
+                    || diagnoser.workspace(),
+                    |ws, cases| {
+                        let mut text = String::with_capacity(cases.len() * 6144);
+                        let mut errors = Vec::new();
+                        for &(number, line) in cases {
+                            if let Some(e) = score(&net, &diagnoser, ws, line, &model, &mut text) {
+                                errors.push((number, e));
+                            }
+                            text.push('\n');
                         }
-                        text.push('\n');
-                    }
-                    (text, errors)
-                })
+                        (text, errors)
+                    },
+                )
                 .collect()
         });
         for (text, errors) in blocks {
