@@ -905,8 +905,18 @@ impl<'n> JunctionTree<'n> {
             let entries = &pot[pos * block..(pos + 1) * block];
             let values: &[f64] = match clique.parent_port {
                 Some(p) => {
-                    load(tmp, from_parent, bases[p], &clique.ports[p].inner);
-                    tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t *= e);
+                    match &clique.ports[p].inner {
+                        // Usual: the separator's variables are outer, one message entry for
+                        // the whole block.
+                        Inner::Const => {
+                            let x = from_parent[bases[p]];
+                            tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t = e * x);
+                        }
+                        inner => {
+                            load(tmp, from_parent, bases[p], inner);
+                            tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t *= e);
+                        }
+                    }
                     tmp
                 }
                 None => entries,
