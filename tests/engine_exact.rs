@@ -186,6 +186,49 @@ fn junction_tree_matches_enumeration_and_reuses_its_workspace() {
     assert!(checked > 600, "only {checked} possible cases");
 }
 
+/// One pattern of observed variables queried again and again with other values: from its
+/// second query the tree keeps its evidence-free collect pass and recomputes only what the
+/// evidence changes (dividing the new messages by the kept ones), and every answer must still
+/// be exact, whatever the values and whichever tree (with or without the observed variables)
+/// answers.
+#[test]
+fn repeated_patterns_with_changing_values_stay_exact() {
+    use radix::evidence::{Evidence, Observation};
+    use radix::inference::JunctionTree;
+    let mut rng = StdRng::seed_from_u64(97531);
+    let mut checked = 0;
+    for case in 0..150 {
+        let n = rng.gen_range(3..=8);
+        let net = common::random_network(&mut rng, n);
+        let tree = JunctionTree::compile(&net).unwrap();
+        let mut ws = tree.workspace();
+        let observed: Vec<usize> = (0..n).filter(|_| rng.gen_bool(0.4)).collect();
+        for _ in 0..6 {
+            let mut evidence = Evidence::new();
+            for &v in &observed {
+                let card = net.variable(v).cardinality();
+                // Mostly hard values (the pattern's tree), now and then a likelihood.
+                let obs = if rng.gen_bool(0.8) {
+                    Observation::Is(rng.gen_range(0..card))
+                } else {
+                    Observation::Likelihood((0..card).map(|_| rng.gen_range(0.0..2.0)).collect())
+                };
+                evidence.observe(&net, v, obs).unwrap();
+            }
+            let (pe, marginals) = common::brute_force(&net, &evidence);
+            match (marginals, tree.posteriors(&mut ws, &evidence)) {
+                (Some(expected), Ok(got)) => {
+                    assert_exact(&net, &evidence, pe, &expected, &got, case);
+                    checked += 1;
+                }
+                (None, Err(InferenceError::ImpossibleEvidence { .. })) => {}
+                (expected, got) => panic!("case {case}: enumeration {expected:?} but tree {got:?}"),
+            }
+        }
+    }
+    assert!(checked > 500, "only {checked} possible cases");
+}
+
 /// Asserts a tree's posteriors and P(evidence) equal enumeration's.
 fn assert_exact(
     net: &radix::network::Network,

@@ -328,6 +328,29 @@ mod tests {
     }
 
     #[test]
+    fn long_chains_and_wide_stars_span_many_bitset_words() {
+        // A chain of 200 variables (four words per row): no fill-in, whatever the heuristic.
+        let edges: Vec<[VarId; 2]> = (0..199).map(|i| [i, i + 1]).collect();
+        let scopes: Vec<&[VarId]> = edges.iter().map(|e| e.as_slice()).collect();
+        let all: Vec<VarId> = (0..200).collect();
+        for h in [Heuristic::MinFill, Heuristic::WeightedMinFill] {
+            let p = plan(&scopes, &all, &[2; 200], h);
+            assert_eq!(p.induced_width, 1, "{h:?}");
+            assert_eq!(p.order.len(), 200);
+        }
+        // A hub with 2,200 leaves: its row has more nonzero words than the fast path keeps
+        // (the fallback visits them all); eliminating leaves first adds no edge.
+        let n = 2201;
+        let edges: Vec<[VarId; 2]> = (1..n).map(|i| [0, i]).collect();
+        let scopes: Vec<&[VarId]> = edges.iter().map(|e| e.as_slice()).collect();
+        let all: Vec<VarId> = (0..n).collect();
+        let p = plan(&scopes, &all, &vec![2; n], Heuristic::MinFill);
+        assert_eq!(p.induced_width, 1);
+        assert_eq!(p.max_table, 4.0);
+        assert_ne!(p.order[0], 0, "the hub goes last, not first");
+    }
+
+    #[test]
     fn kept_variables_are_not_eliminated() {
         let scopes: Vec<&[VarId]> = vec![&[0, 1, 2]];
         let p = plan(&scopes, &[1], &[2, 3, 4], Heuristic::MinFill);
