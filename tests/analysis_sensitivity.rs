@@ -311,7 +311,15 @@ mod uncertainty_tests {
 
     #[test]
     fn beta_from_interval_matches_mean_and_width() {
-        for (mean, lo, hi) in [(0.91, 0.82, 0.94), (0.25, 0.19, 0.32), (0.5, 0.3, 0.7)] {
+        // The last two: near 0, where the smallest concentrations give U-shaped Betas (the
+        // search must not stop at the end of its range).
+        for (mean, lo, hi) in [
+            (0.91, 0.82, 0.94),
+            (0.25, 0.19, 0.32),
+            (0.5, 0.3, 0.7),
+            (0.002, 0.001, 0.004),
+            (0.0004, 0.0001, 0.001),
+        ] {
             let (a, b) = beta_from_interval(mean, lo, hi).unwrap();
             assert!((a / (a + b) - mean).abs() < 1e-12);
             let d = Beta::new(a, b).unwrap();
