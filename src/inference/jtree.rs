@@ -297,6 +297,12 @@ pub struct CompileOptions {
     /// evidence shrinks the tree more than the compile costs. 1 always compiles at once;
     /// `usize::MAX` never compiles for small networks.
     pub compile_pattern_after: usize,
+    /// Answer every query of a pattern on the pattern's own tree with its evidence-free pass
+    /// computed up front, so that no answer depends on which queries came before it: results
+    /// are then the same to the last bit whatever the order of queries and the number of
+    /// threads (otherwise they may differ in the last digit, about 1e-16). Costs a compile and
+    /// a pass per new pattern. Batch scoring uses it.
+    pub reproducible: bool,
 }
 
 impl Default for CompileOptions {
@@ -310,6 +316,7 @@ impl Default for CompileOptions {
             ],
             max_table_entries: DEFAULT_MAX_TABLE_ENTRIES,
             compile_pattern_after: 2,
+            reproducible: false,
         }
     }
 }
@@ -477,7 +484,7 @@ impl<'n> JunctionTree<'n> {
             }
             // On a small network a pattern seen for the first time runs on the tree without
             // evidence: a one-off query does not pay for compiling a tree of its own.
-            if let Some(tree) = &self.pinned {
+            if let (Some(tree), false) = (&self.pinned, self.options.reproducible) {
                 // Forget the counts now and then, so a stream of one-off patterns cannot grow
                 // the map without bound.
                 if cache.seen.len() >= 1 << 16 {
@@ -595,7 +602,7 @@ impl<'n> JunctionTree<'n> {
         size(s, ws, n_vars, *self.var_offsets.last().unwrap_or(&0));
         // From a tree's second query on, keep its evidence-free collect pass (unless the tree
         // is so large that keeping it would double the memory of a query).
-        let prior = if s.queries.fetch_add(1, Ordering::Relaxed) >= 1
+        let prior = if (s.queries.fetch_add(1, Ordering::Relaxed) >= 1 || self.options.reproducible)
             && s.stats.total_entries <= PRIOR_MAX_ENTRIES
         {
             Some(s.prior.get_or_init(|| self.prior(s)))
