@@ -543,7 +543,9 @@ fn batch_results_are_the_same_bits_whatever_the_threads() {
         // A small linear congruential generator: patterns and values repeat, shuffled.
         let mut evidence = Vec::new();
         for f in findings {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             match state >> 61 {
                 0 | 1 => evidence.push(format!("\"{f}\": \"present\"")),
                 2 => evidence.push(format!("\"{f}\": \"absent\"")),

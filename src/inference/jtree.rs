@@ -239,7 +239,7 @@ impl PatternCache {
 pub const SMALL_TREE_ENTRIES: usize = 1 << 13;
 
 /// How many table entries the pattern cache may hold before it forgets its oldest trees.
-const CACHE_ENTRIES: usize = 1 << 23;
+const CACHE_ENTRIES: usize = 1 << 22;
 
 /// The largest tree whose evidence-free collect pass is kept (2^22 entries, 32 MiB): on larger
 /// trees the pass would hold as much memory as a query, for little gain (their patterns'
@@ -609,6 +609,10 @@ impl<'n> JunctionTree<'n> {
         } else {
             s.prior.get()
         };
+        if prior.is_some() && ws.ratio.len() < s.separator_entries {
+            // Only queries that reuse a kept pass divide messages by it.
+            ws.ratio.resize(s.separator_entries, 0.0);
+        }
         let cards_of = |v: VarId| self.network.variable(v).cardinality();
         // Constant factors: the weights of the observed states, and tables whose every
         // variable is observed.
@@ -1029,9 +1033,14 @@ fn size(s: &Structure, ws: &mut Workspace, n_vars: usize, n_states: usize) {
         return;
     }
     let n = s.cliques.len();
-    ws.potentials.resize(s.stats.total_entries, 0.0);
+    // Give back a buffer grown for a much larger tree (say, one query without evidence on a
+    // large network), rather than hold it for every later query.
+    let need = s.stats.total_entries;
+    if ws.potentials.capacity() > (4 * need).max(1 << 22) {
+        ws.potentials = Vec::new();
+    }
+    ws.potentials.resize(need, 0.0);
     ws.up.resize(s.separator_entries, 0.0);
-    ws.ratio.resize(s.separator_entries, 0.0);
     ws.down.resize(s.separator_entries, 0.0);
     for scale in [&mut ws.ln_scale, &mut ws.up_ln] {
         scale.clear();
