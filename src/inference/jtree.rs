@@ -1034,9 +1034,10 @@ fn size(s: &Structure, ws: &mut Workspace, n_vars: usize, n_states: usize) {
     }
     let n = s.cliques.len();
     // Give back a buffer grown for a much larger tree (say, one query without evidence on a
-    // large network), rather than hold it for every later query.
+    // large network: over 2^24 entries, 128 MiB), rather than hold it for every later query.
+    // Smaller buffers are kept: reallocating one per query would cost more than its pass.
     let need = s.stats.total_entries;
-    if ws.potentials.capacity() > (4 * need).max(1 << 22) {
+    if ws.potentials.capacity() > (4 * need).max(1 << 24) {
         ws.potentials = Vec::new();
     }
     ws.potentials.resize(need, 0.0);
