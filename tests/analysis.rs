@@ -374,28 +374,20 @@ fn sensitivity_and_uncertainty_commands() {
     let theta = p["value"].as_f64().unwrap();
     let at = (c[0] * theta + c[1]) / (c[2] * theta + c[3]);
     assert!((at - v["posterior"].as_f64().unwrap()).abs() < 1e-10);
-    let a = radix(&[
-        "uncertainty",
-        MODEL,
-        "-e",
-        "foot_drop=present",
-        "--samples",
-        "60",
-        "--seed",
-        "5",
-        "--json",
-    ]);
-    let b = radix(&[
-        "uncertainty",
-        MODEL,
-        "-e",
-        "foot_drop=present",
-        "--samples",
-        "60",
-        "--seed",
-        "5",
-        "--json",
-    ]);
+    let seeded = || {
+        radix(&[
+            "uncertainty",
+            MODEL,
+            "-e",
+            "foot_drop=present",
+            "--samples",
+            "60",
+            "--seed",
+            "5",
+            "--json",
+        ])
+    };
+    let (a, b) = (seeded(), seeded());
     assert_eq!(a, b, "seeded runs are reproducible");
     let o = &a["origins"][0];
     assert!(

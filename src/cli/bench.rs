@@ -143,7 +143,7 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
             "median_entries": median_entries,
             "ns_per_entry": ns_per_entry,
         });
-        println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+        super::print_json(&out);
         return Ok(0);
     }
     println!("{} ({} variables)", args.network.display(), net.len());

@@ -39,10 +39,7 @@ pub fn run(args: &ListArgs) -> Result<i32, String> {
                 })
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({ "variables": vars })).expect("JSON")
-        );
+        super::print_json(&json!({ "variables": vars }));
         return Ok(0);
     }
     for role in roles {

@@ -92,6 +92,14 @@ impl EvidenceArgs {
 }
 
 /// Loads a model or reports why not.
+/// Prints a JSON document (the `--json` output of every command), pretty.
+pub fn print_json(value: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("a JSON value always serialises")
+    );
+}
+
 pub fn load(path: &PathBuf) -> Result<Network, String> {
     let net = radix::format::load(path).map_err(|e| e.to_string())?;
     for w in net.warnings() {

@@ -32,10 +32,7 @@ pub fn run(args: &MpeArgs) -> Result<i32, String> {
     if args.all {
         let best = mpe::mpe(&net, &evidence).map_err(|e| e.to_string())?;
         if args.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&best.to_json(&net)).expect("JSON")
-            );
+            super::print_json(&best.to_json(&net));
         } else {
             println!("{}", radix::DISCLAIMER);
             println!();
@@ -58,10 +55,7 @@ pub fn run(args: &MpeArgs) -> Result<i32, String> {
     }
     let ranked = mpe::origins(&net, &evidence, args.top).map_err(|e| e.to_string())?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&ranked.to_json(&net)).expect("JSON")
-        );
+        super::print_json(&ranked.to_json(&net));
     } else {
         println!("{}", radix::DISCLAIMER);
         println!();

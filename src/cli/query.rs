@@ -51,11 +51,7 @@ pub fn run(args: &QueryArgs) -> Result<i32, String> {
     match outcome {
         Ok(d) => {
             if args.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&d.to_json(&net, &evidence, &model))
-                        .expect("JSON")
-                );
+                super::print_json(&d.to_json(&net, &evidence, &model));
             } else {
                 print_text(&net, &evidence, &d, &shown);
             }
@@ -71,7 +67,7 @@ pub fn run(args: &QueryArgs) -> Result<i32, String> {
                     "triage": diagnosis::triage_json(&net, &failure.triage),
                     "error": failure.error.to_string(),
                 });
-                println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
+                super::print_json(&out);
             } else {
                 print_header(&net);
                 print_triage(&net, &failure.triage);

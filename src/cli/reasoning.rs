@@ -77,10 +77,7 @@ pub fn run_whatif(args: &WhatIfArgs) -> Result<i32, String> {
     let mut ws = d.workspace();
     let table = whatif::what_if(&d, &mut ws, &evidence).map_err(|e| e.to_string())?;
     if args.case.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&table.to_json(&net)).expect("JSON")
-        );
+        super::print_json(&table.to_json(&net));
         return Ok(0);
     }
     header(&net);
@@ -125,10 +122,7 @@ pub fn run_next(args: &NextArgs) -> Result<i32, String> {
     let mut ws = d.workspace();
     let ranking = next::next_findings(&d, &mut ws, &evidence).map_err(|e| e.to_string())?;
     if args.case.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&ranking.to_json(&net)).expect("JSON")
-        );
+        super::print_json(&ranking.to_json(&net));
         return Ok(0);
     }
     header(&net);
@@ -190,10 +184,7 @@ pub fn run_explain(args: &ExplainArgs) -> Result<i32, String> {
     };
     let x = explain::explain(&d, &mut ws, &evidence, origin).map_err(|e| e.to_string())?;
     if args.case.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&x.to_json(&net)).expect("JSON")
-        );
+        super::print_json(&x.to_json(&net));
         return Ok(0);
     }
     header(&net);

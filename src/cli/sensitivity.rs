@@ -31,10 +31,7 @@ pub fn run(args: &SensitivityArgs) -> Result<i32, String> {
     let evidence = args.evidence.parse(&net)?;
     let report = sensitivity::analyse(&net, &evidence, &args.origin).map_err(|e| e.to_string())?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json()).expect("JSON")
-        );
+        super::print_json(&report.to_json());
         return Ok(0);
     }
     println!("radix sensitivity · {}", net.name());

@@ -27,10 +27,7 @@ pub fn run(args: &StepsArgs) -> Result<i32, String> {
     let query = net.lookup(&args.query).map_err(|e| e.to_string())?;
     let trace = steps::trace(&net, &evidence, query).map_err(|e| e.to_string())?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&trace.to_json(&net, &evidence)).expect("JSON")
-        );
+        super::print_json(&trace.to_json(&net, &evidence));
     } else {
         println!("{}", radix::DISCLAIMER);
         println!();

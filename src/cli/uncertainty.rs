@@ -31,10 +31,7 @@ pub fn run(args: &UncertaintyArgs) -> Result<i32, String> {
     let report = uncertainty::analyse(&net, &evidence, args.samples, args.seed)
         .map_err(|e| e.to_string())?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report.to_json()).expect("JSON")
-        );
+        super::print_json(&report.to_json());
         return Ok(0);
     }
     println!("radix uncertainty · {}", net.name());

@@ -60,16 +60,11 @@ use super::order::{self, EliminationPlan, Heuristic};
 use super::ve::DEFAULT_MAX_TABLE_ENTRIES;
 use super::{InferenceError, Posteriors, VariableElimination};
 
-/// How one array is indexed while a clique's entries are swept in row-major order: its stride
-/// for each outer variable of the sweep, and its offsets within one inner block.
-#[derive(Debug, Clone)]
-struct Port {
-    inner: Inner,
-}
-
-/// A port's offsets within one inner block of a sweep.
+/// How one array (a table, a separator, a likelihood or a marginal) is read or written within
+/// one inner block while a clique's entries are swept in row-major order: its offsets from the
+/// block's base. (Its stride for each outer variable is in [`Clique::strides`].)
 #[derive(Debug, Clone, PartialEq)]
-enum Inner {
+enum Port {
     /// The same entry for the whole block (the array does not depend on the inner variables).
     Const,
     /// Entries `0..block`, in order.
@@ -127,6 +122,13 @@ struct Clique {
     dynamic: bool,
 }
 
+impl Clique {
+    /// Where its separator with its parent lies in the separator buffers.
+    fn sep_range(&self) -> std::ops::Range<usize> {
+        self.sep_offset..self.sep_offset + self.sep_len
+    }
+}
+
 /// Where a variable's likelihood is entered and its marginal read.
 #[derive(Debug, Clone, Copy)]
 struct Home {
@@ -162,8 +164,9 @@ struct Structure {
     separator_entries: usize,
     /// Per variable; `None` for the pattern's observed variables.
     homes: Vec<Option<Home>>,
-    /// Tables whose every variable is observed: constant factors of P(evidence).
-    constants: Vec<TableRef>,
+    /// Tables whose every variable is observed: constant factors of P(evidence), as the
+    /// table's variable and its observed variables with their strides.
+    constants: Vec<(VarId, Vec<(VarId, usize)>)>,
     /// The largest inner block and port count of any clique (workspace sizes).
     max_block: usize,
     max_ports: usize,
@@ -570,15 +573,50 @@ impl<'n> JunctionTree<'n> {
         self.propagate_on(&s, ws, evidence, targets)
     }
 
+    /// Sizes a workspace's buffers for a tree (no-op when it already holds that tree's).
+    fn size(&self, s: &Structure, ws: &mut Workspace) {
+        let n_vars = self.network.len();
+        let n_states = *self.var_offsets.last().unwrap_or(&0);
+        if ws.structure == Some(s.id) {
+            return;
+        }
+        let n = s.cliques.len();
+        // Give back a buffer grown for a much larger tree (say, one query without evidence on a
+        // large network: over 2^24 entries, 128 MiB), rather than hold it for every later query.
+        // Smaller buffers are kept: reallocating one per query would cost more than its pass.
+        let need = s.stats.total_entries;
+        if ws.potentials.capacity() > (4 * need).max(1 << 24) {
+            ws.potentials = Vec::new();
+        }
+        ws.potentials.resize(need, 0.0);
+        ws.up.resize(s.separator_entries, 0.0);
+        ws.down.resize(s.separator_entries, 0.0);
+        for scale in [&mut ws.ln_scale, &mut ws.up_ln] {
+            scale.clear();
+            scale.resize(n, 0.0);
+        }
+        for flags in [&mut ws.processed, &mut ws.needed] {
+            flags.clear();
+            flags.resize(n, false);
+        }
+        for flags in [&mut ws.has_likelihood, &mut ws.wanted] {
+            flags.clear();
+            flags.resize(n_vars, false);
+        }
+        ws.likelihood.resize(n_states, 1.0);
+        ws.marginals.resize(n_states, 0.0);
+        ws.bases.resize(s.max_ports, 0);
+        ws.digits.resize(s.max_outer, 0);
+        ws.block.resize(s.max_block, 0.0);
+        let max_sep = s.cliques.iter().map(|c| c.sep_len).max().unwrap_or(1);
+        ws.sep.resize(max_sep.max(1), 0.0);
+        ws.structure = Some(s.id);
+    }
+
     /// The evidence-free collect pass of a tree.
     fn prior(&self, s: &Structure) -> Prior {
         let mut ws = Workspace::default();
-        size(
-            s,
-            &mut ws,
-            self.network.len(),
-            *self.var_offsets.last().unwrap_or(&0),
-        );
+        self.size(s, &mut ws);
         ws.processed.fill(true);
         for &c in &s.collect_order {
             // A clique with dynamic tables is recomputed by every query: its prior is unused.
@@ -598,8 +636,7 @@ impl<'n> JunctionTree<'n> {
         evidence: &Evidence,
         targets: Option<&[VarId]>,
     ) -> Result<f64, InferenceError> {
-        let n_vars = self.network.len();
-        size(s, ws, n_vars, *self.var_offsets.last().unwrap_or(&0));
+        self.size(s, ws);
         // From a tree's second query on, keep its evidence-free collect pass (unless the tree
         // is so large that keeping it would double the memory of a query).
         let prior = if (s.queries.fetch_add(1, Ordering::Relaxed) >= 1 || self.options.reproducible)
@@ -624,8 +661,8 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
-        for t in &s.constants {
-            ln_p += self.tables[t.child][table_offset(t, evidence, &cards_of)].ln();
+        for (child, observed) in &s.constants {
+            ln_p += self.tables[*child][table_offset(observed, evidence, &cards_of)].ln();
         }
         if ln_p == f64::NEG_INFINITY {
             return Err(self.conflict(evidence));
@@ -708,8 +745,8 @@ impl<'n> JunctionTree<'n> {
 
     /// The collect step of one clique: writes its potential (tables × likelihoods × messages
     /// from its children) and its rescaled message to the parent. Returns the potential's
-    /// total for a root. `with_evidence` false: the evidence-free pass (dynamic tables and
-    /// likelihoods left out).
+    /// total for a root. `evidence` `None`: the evidence-free pass (tables with observed
+    /// variables and likelihoods left out).
     fn collect_clique(
         &self,
         s: &Structure,
@@ -740,7 +777,7 @@ impl<'n> JunctionTree<'n> {
         // Where each table's slice for the observed states starts.
         for t in &clique.tables {
             if !t.observed.is_empty() {
-                bases[t.port] = evidence.map_or(0, |e| table_offset(t, e, &cards_of));
+                bases[t.port] = evidence.map_or(0, |e| table_offset(&t.observed, e, &cards_of));
             }
         }
         let mut scale = 0.0;
@@ -781,25 +818,24 @@ impl<'n> JunctionTree<'n> {
                 out.copy_from_slice(&prior.potentials[start..start + block]);
                 for t in &clique.tables {
                     if !t.observed.is_empty() {
-                        let port = &clique.ports[t.port].inner;
+                        let port = &clique.ports[t.port];
                         multiply(out, self.tables[t.child], bases[t.port], port);
                     }
                 }
                 for &(child, p) in &clique.children {
                     if processed[child] {
-                        let ch = &s.cliques[child];
-                        let r = &ratios[ch.sep_offset..ch.sep_offset + ch.sep_len];
-                        multiply(out, r, bases[p], &clique.ports[p].inner);
+                        let r = &ratios[s.cliques[child].sep_range()];
+                        multiply(out, r, bases[p], &clique.ports[p]);
                     }
                 }
             } else {
                 // The first factor is loaded, the others multiplied in.
                 let mut loaded = false;
-                let mut apply = |array: &[f64], base: usize, inner: &Inner| {
+                let mut apply = |array: &[f64], base: usize, port: &Port| {
                     if loaded {
-                        multiply(out, array, base, inner);
+                        multiply(out, array, base, port);
                     } else {
-                        load(out, array, base, inner);
+                        load(out, array, base, port);
                         loaded = true;
                     }
                 };
@@ -807,20 +843,15 @@ impl<'n> JunctionTree<'n> {
                     if !with_evidence && !t.observed.is_empty() {
                         continue;
                     }
-                    apply(
-                        self.tables[t.child],
-                        bases[t.port],
-                        &clique.ports[t.port].inner,
-                    );
+                    apply(self.tables[t.child], bases[t.port], &clique.ports[t.port]);
                 }
                 for &(child, p) in &clique.children {
-                    let child_sep = &s.cliques[child];
-                    let range = child_sep.sep_offset..child_sep.sep_offset + child_sep.sep_len;
+                    let range = s.cliques[child].sep_range();
                     let message = match (processed[child], prior) {
                         (false, Some(prior)) => &prior.up[range],
                         _ => &up_all[range],
                     };
-                    apply(message, bases[p], &clique.ports[p].inner);
+                    apply(message, bases[p], &clique.ports[p]);
                 }
                 if !loaded {
                     out.fill(1.0);
@@ -830,12 +861,12 @@ impl<'n> JunctionTree<'n> {
                 for &(v, p) in &clique.homes {
                     if has_likelihood[v] {
                         let w = &likelihood[self.var_offsets[v]..self.var_offsets[v + 1]];
-                        multiply(out, w, bases[p], &clique.ports[p].inner);
+                        multiply(out, w, bases[p], &clique.ports[p]);
                     }
                 }
             }
             if let Some(p) = clique.parent_port {
-                scatter_add(sep, out, bases[p], &clique.ports[p].inner);
+                scatter_add(sep, out, bases[p], &clique.ports[p]);
             }
         });
         if clique.parent.is_none() {
@@ -851,7 +882,7 @@ impl<'n> JunctionTree<'n> {
             // forbids every separator state, which no query then reads).
             up_ln[c] = f64::NEG_INFINITY;
         }
-        let range = clique.sep_offset..clique.sep_offset + clique.sep_len;
+        let range = clique.sep_range();
         up[range.clone()].copy_from_slice(sep);
         if let Some(prior) = prior {
             for ((r, &u), &u0) in ratio[range.clone()]
@@ -898,11 +929,10 @@ impl<'n> JunctionTree<'n> {
         };
         // The message from the parent, set aside: the children's sums go into `down` too.
         let from_parent = &mut sep[..clique.sep_len];
-        from_parent.copy_from_slice(&down[clique.sep_offset..clique.sep_offset + clique.sep_len]);
+        from_parent.copy_from_slice(&down[clique.sep_range()]);
         for &(child, _) in &clique.children {
             if needed[child] {
-                let ch = &s.cliques[child];
-                down[ch.sep_offset..ch.sep_offset + ch.sep_len].fill(0.0);
+                down[s.cliques[child].sep_range()].fill(0.0);
             }
         }
         for &(v, _) in &clique.homes {
@@ -916,15 +946,15 @@ impl<'n> JunctionTree<'n> {
             let entries = &pot[pos * block..(pos + 1) * block];
             let values: &[f64] = match clique.parent_port {
                 Some(p) => {
-                    match &clique.ports[p].inner {
+                    match &clique.ports[p] {
                         // Usual: the separator's variables are outer, one message entry for
                         // the whole block.
-                        Inner::Const => {
+                        Port::Const => {
                             let x = from_parent[bases[p]];
                             tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t = e * x);
                         }
-                        inner => {
-                            load(tmp, from_parent, bases[p], inner);
+                        port => {
+                            load(tmp, from_parent, bases[p], port);
                             tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t *= e);
                         }
                     }
@@ -935,14 +965,13 @@ impl<'n> JunctionTree<'n> {
             for &(v, p) in &clique.homes {
                 if wanted[v] {
                     let m = &mut marginals[self.var_offsets[v]..self.var_offsets[v + 1]];
-                    scatter_add(m, values, bases[p], &clique.ports[p].inner);
+                    scatter_add(m, values, bases[p], &clique.ports[p]);
                 }
             }
             for &(child, p) in &clique.children {
                 if needed[child] {
-                    let ch = &s.cliques[child];
-                    let acc = &mut down[ch.sep_offset..ch.sep_offset + ch.sep_len];
-                    scatter_add(acc, values, bases[p], &clique.ports[p].inner);
+                    let acc = &mut down[s.cliques[child].sep_range()];
+                    scatter_add(acc, values, bases[p], &clique.ports[p]);
                 }
             }
         });
@@ -951,8 +980,7 @@ impl<'n> JunctionTree<'n> {
             if !needed[child] {
                 continue;
             }
-            let ch = &s.cliques[child];
-            let range = ch.sep_offset..ch.sep_offset + ch.sep_len;
+            let range = s.cliques[child].sep_range();
             let sent = match (processed[child], prior) {
                 (false, Some(prior)) => &prior.up[range.clone()],
                 _ => &up[range.clone()],
@@ -1015,8 +1043,12 @@ impl<'n> JunctionTree<'n> {
 }
 
 /// Where the slice of a table with observed variables starts, for the evidence's states.
-fn table_offset(t: &TableRef, evidence: &Evidence, cards_of: &impl Fn(VarId) -> usize) -> usize {
-    t.observed
+fn table_offset(
+    observed: &[(VarId, usize)],
+    evidence: &Evidence,
+    cards_of: &impl Fn(VarId) -> usize,
+) -> usize {
+    observed
         .iter()
         .map(|&(u, stride)| {
             evidence
@@ -1025,44 +1057,6 @@ fn table_offset(t: &TableRef, evidence: &Evidence, cards_of: &impl Fn(VarId) -> 
                 * stride
         })
         .sum()
-}
-
-/// Sizes a workspace's buffers for a tree (no-op when it already holds that tree's).
-fn size(s: &Structure, ws: &mut Workspace, n_vars: usize, n_states: usize) {
-    if ws.structure == Some(s.id) {
-        return;
-    }
-    let n = s.cliques.len();
-    // Give back a buffer grown for a much larger tree (say, one query without evidence on a
-    // large network: over 2^24 entries, 128 MiB), rather than hold it for every later query.
-    // Smaller buffers are kept: reallocating one per query would cost more than its pass.
-    let need = s.stats.total_entries;
-    if ws.potentials.capacity() > (4 * need).max(1 << 24) {
-        ws.potentials = Vec::new();
-    }
-    ws.potentials.resize(need, 0.0);
-    ws.up.resize(s.separator_entries, 0.0);
-    ws.down.resize(s.separator_entries, 0.0);
-    for scale in [&mut ws.ln_scale, &mut ws.up_ln] {
-        scale.clear();
-        scale.resize(n, 0.0);
-    }
-    for flags in [&mut ws.processed, &mut ws.needed] {
-        flags.clear();
-        flags.resize(n, false);
-    }
-    for flags in [&mut ws.has_likelihood, &mut ws.wanted] {
-        flags.clear();
-        flags.resize(n_vars, false);
-    }
-    ws.likelihood.resize(n_states, 1.0);
-    ws.marginals.resize(n_states, 0.0);
-    ws.bases.resize(s.max_ports, 0);
-    ws.digits.resize(s.max_outer, 0);
-    ws.block.resize(s.max_block, 0.0);
-    let max_sep = s.cliques.iter().map(|c| c.sep_len).max().unwrap_or(1);
-    ws.sep.resize(max_sep.max(1), 0.0);
-    ws.structure = Some(s.id);
 }
 
 /// Marks a clique and its path to the root for recomputation.
@@ -1117,21 +1111,21 @@ fn sweep(
 
 /// Multiplies a block of entries by an array read through a port.
 #[inline]
-fn multiply(out: &mut [f64], array: &[f64], base: usize, inner: &Inner) {
-    match inner {
-        Inner::Const => {
+fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
+    match port {
+        Port::Const => {
             let x = array[base];
             if x != 1.0 {
                 out.iter_mut().for_each(|o| *o *= x);
             }
         }
-        Inner::Contig => {
+        Port::Contig => {
             let n = out.len();
             for (o, &x) in out.iter_mut().zip(&array[base..base + n]) {
                 *o *= x;
             }
         }
-        Inner::Runs { run, step, starts } => {
+        Port::Runs { run, step, starts } => {
             let array = &array[base..];
             let runs = out.chunks_exact_mut(*run).zip(starts);
             match step {
@@ -1157,14 +1151,14 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, inner: &Inner) {
 
 /// Fills a block of entries from an array read through a port.
 #[inline]
-fn load(out: &mut [f64], array: &[f64], base: usize, inner: &Inner) {
-    match inner {
-        Inner::Const => out.fill(array[base]),
-        Inner::Contig => {
+fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
+    match port {
+        Port::Const => out.fill(array[base]),
+        Port::Contig => {
             let n = out.len();
             out.copy_from_slice(&array[base..base + n]);
         }
-        Inner::Runs { run, step, starts } => {
+        Port::Runs { run, step, starts } => {
             let array = &array[base..];
             let runs = out.chunks_exact_mut(*run).zip(starts);
             match step {
@@ -1185,15 +1179,15 @@ fn load(out: &mut [f64], array: &[f64], base: usize, inner: &Inner) {
 
 /// Adds a block of entries into an array written through a port.
 #[inline]
-fn scatter_add(array: &mut [f64], values: &[f64], base: usize, inner: &Inner) {
-    match inner {
-        Inner::Const => array[base] += sum(values),
-        Inner::Contig => {
+fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
+    match port {
+        Port::Const => array[base] += sum(values),
+        Port::Contig => {
             for (a, &x) in array[base..base + values.len()].iter_mut().zip(values) {
                 *a += x;
             }
         }
-        Inner::Runs { run, step, starts } => {
+        Port::Runs { run, step, starts } => {
             let array = &mut array[base..];
             let runs = values.chunks_exact(*run).zip(starts);
             match step {
@@ -1248,9 +1242,7 @@ fn port(vars: &[VarId], strides: &[usize], split: usize, cards: &[usize]) -> Por
     let inner_vars = &vars[split..];
     let inner_strides = &strides[split..];
     if inner_strides.iter().all(|&s| s == 0) {
-        return Port {
-            inner: Inner::Const,
-        };
+        return Port::Const;
     }
     // Row-major contiguous over the whole block?
     let mut expect = 1;
@@ -1263,9 +1255,7 @@ fn port(vars: &[VarId], strides: &[usize], split: usize, cards: &[usize]) -> Por
         expect *= cards[v];
     }
     if contiguous {
-        return Port {
-            inner: Inner::Contig,
-        };
+        return Port::Contig;
     }
     // The longest run of innermost variables over which the port reads one entry or a
     // contiguous slice; else the innermost variable alone, with its stride.
@@ -1291,9 +1281,7 @@ fn port(vars: &[VarId], strides: &[usize], split: usize, cards: &[usize]) -> Por
             .flat_map(|&o| (0..cards[v]).map(move |x| o + (x * s) as u32))
             .collect();
     }
-    Port {
-        inner: Inner::Runs { run, step, starts },
-    }
+    Port::Runs { run, step, starts }
 }
 
 /// Row-major strides of a table over `scope`, as a stride per variable of `vars` (0 for
@@ -1421,11 +1409,7 @@ fn build(
             .min()
         {
             Some(first) => assigned[index[find(first)]].push(v),
-            None => constants.push(TableRef {
-                child: v,
-                port: 0,
-                observed: observed_axes(scope, observed, &cards),
-            }),
+            None => constants.push((v, observed_axes(scope, observed, &cards))),
         }
     }
     // Each unobserved variable is read and weighted in the smallest clique that holds it.
@@ -1680,10 +1664,10 @@ mod tests {
             let mut digits = vec![0usize; split];
             sweep(&clique, &mut bases, &mut digits, |pos, b| {
                 for x in 0..block {
-                    let offset = match &p.inner {
-                        Inner::Const => b[0],
-                        Inner::Contig => b[0] + x,
-                        Inner::Runs { run, step, starts } => {
+                    let offset = match &p {
+                        Port::Const => b[0],
+                        Port::Contig => b[0] + x,
+                        Port::Runs { run, step, starts } => {
                             b[0] + starts[x / run] as usize + (x % run) * step
                         }
                     };
@@ -1712,13 +1696,13 @@ mod tests {
         let vars = [0, 1, 2];
         let split = 1;
         let own = port(&vars, &strides_in(&vars, &vars, &cards), split, &cards);
-        assert_eq!(own.inner, Inner::Contig);
+        assert_eq!(own, Port::Contig);
         let outer_only = port(&vars, &strides_in(&vars, &[0], &cards), split, &cards);
-        assert_eq!(outer_only.inner, Inner::Const);
+        assert_eq!(outer_only, Port::Const);
         let last = port(&vars, &strides_in(&vars, &[2], &cards), split, &cards);
         assert_eq!(
-            last.inner,
-            Inner::Runs {
+            last,
+            Port::Runs {
                 run: 8,
                 step: 1,
                 starts: vec![0; 4]
@@ -1726,8 +1710,8 @@ mod tests {
         );
         let middle = port(&vars, &strides_in(&vars, &[1], &cards), split, &cards);
         assert_eq!(
-            middle.inner,
-            Inner::Runs {
+            middle,
+            Port::Runs {
                 run: 8,
                 step: 0,
                 starts: vec![0, 1, 2, 3]
@@ -1740,8 +1724,8 @@ mod tests {
         let split = 0;
         let outer_two = port(&vars, &strides_in(&vars, &[1, 0], &cards), split, &cards);
         assert_eq!(
-            outer_two.inner,
-            Inner::Runs {
+            outer_two,
+            Port::Runs {
                 run: 8,
                 step: 0,
                 starts: vec![0, 3, 1, 4, 2, 5]

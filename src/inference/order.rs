@@ -84,6 +84,8 @@ pub fn plan(
         .collect();
     let mut neighbours: Vec<VarId> = Vec::new();
     let mut touched = vec![0u64; graph.words];
+    let mut row = vec![0u64; graph.words];
+    let fill_in = matches!(heuristic, Heuristic::MinFill | Heuristic::WeightedMinFill);
     while let Some(Reverse(Candidate(s, v))) = heap.pop() {
         if !pending[v] || s != score[v] {
             continue;
@@ -99,7 +101,7 @@ pub fn plan(
         induced_width = induced_width.max(neighbours.len());
         // Connect the neighbours pairwise and take `v` out of the graph.
         touched.fill(0);
-        let row = graph.row(v).to_vec();
+        row.copy_from_slice(graph.row(v));
         for &a in &neighbours {
             let ra = graph.row_mut(a);
             for (x, &y) in ra.iter_mut().zip(&row) {
@@ -120,7 +122,6 @@ pub fn plan(
         // Only the neighbours' scores and, for the fill-in heuristics, the scores of variables
         // adjacent to two or more of them (the new edges may join two of their neighbours)
         // can have changed.
-        let fill_in = matches!(heuristic, Heuristic::MinFill | Heuristic::WeightedMinFill);
         for (t, &x) in touched.iter_mut().zip(&row) {
             *t |= x;
         }

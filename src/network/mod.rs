@@ -565,7 +565,7 @@ pub fn beta_from_interval(mean: f64, low: f64, high: f64) -> Result<(f64, f64), 
             _ => 0.5 * (lo + hi),
         };
         let g_mid = g(mid)?;
-        if g_mid == 0.0 {
+        if g_mid.abs() < 1e-12 {
             lo = mid;
             hi = mid;
             break;
@@ -584,11 +584,6 @@ pub fn beta_from_interval(mean: f64, low: f64, high: f64) -> Result<(f64, f64), 
                 g_lo = g_lo.map(|x| x / 2.0);
             }
             side = -1;
-        }
-        if g_mid.abs() < 1e-12 {
-            lo = mid;
-            hi = mid;
-            break;
         }
     }
     let k = (0.5 * (lo + hi)).exp();
