@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use radix::diagnosis::{self, Diagnoser};
+use radix::diagnosis::{self, Diagnoser, DiagnosisWriter};
 use radix::inference::{CompileOptions, DEFAULT_MAX_TABLE_ENTRIES};
-use radix::network::Network;
 use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -87,6 +86,7 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
     };
 
     let model = args.model.display().to_string();
+    let writer = DiagnosisWriter::new(&net, &model);
     let cases_name = args.cases.display().to_string();
     let mut failed = 0usize;
     // The blocks' text buffers, reused from chunk to chunk: fresh ones of this size would be
@@ -108,7 +108,7 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
                     |ws, (cases, mut text)| {
                         let mut errors = Vec::new();
                         for &(number, line) in cases {
-                            if let Some(e) = score(&net, &diagnoser, ws, line, &model, &mut text) {
+                            if let Some(e) = score(&diagnoser, &writer, ws, line, &mut text) {
                                 errors.push((number, e));
                             }
                             text.push('\n');
@@ -146,13 +146,13 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
 /// the error of a case that could not be scored. A line that cannot be read gets an error
 /// object with its id (if any) so that output lines stay aligned with input cases.
 fn score(
-    net: &Network,
     diagnoser: &Diagnoser<'_>,
+    writer: &DiagnosisWriter<'_>,
     ws: &mut radix::inference::Workspace,
     line: &str,
-    model: &str,
     out: &mut String,
 ) -> Option<String> {
+    let net = writer.network();
     let mut fail = |id: Value, message: String| {
         out.push_str(&json!({ "id": id, "error": message }).to_string());
         Some(message)
@@ -175,12 +175,12 @@ fn score(
     };
     match diagnoser.diagnose(ws, &evidence) {
         Ok(d) => {
-            d.write_json(net, &evidence, model, Some(&id), out);
+            writer.write(&d, &evidence, Some(&id), out);
             None
         }
         Err(failure) => {
             let body = json!({
-                "model": model,
+                "model": writer.model(),
                 "evidence": diagnosis::evidence_json(net, &evidence),
                 "triage": diagnosis::triage_json(net, &failure.triage),
                 "error": failure.error.to_string(),

@@ -5,9 +5,13 @@
 //! marked with the rule, whatever its probability; the triage is reported even when the
 //! evidence is impossible under the model and no probability can be computed.
 
-use serde_json::{Map, Value, json};
+mod json;
 
-use crate::evidence::{Evidence, EvidenceError, Observation};
+pub use json::{DiagnosisWriter, evidence_from_json, evidence_json, triage_json};
+
+use serde_json::Value;
+
+use crate::evidence::Evidence;
 use crate::factor::VarId;
 use crate::inference::{CompileOptions, InferenceError, JunctionTree, Posteriors, Workspace};
 use crate::network::{Network, Role};
@@ -186,177 +190,13 @@ pub fn rank_origins(
     origins
 }
 
-/// The evidence as JSON: `{var: state}` for hard evidence, `{var: {"not": state}}` for negative
-/// evidence, `{var: {"likelihood": [w...]}}` for soft evidence.
-pub fn evidence_json(network: &Network, evidence: &Evidence) -> Value {
-    let mut map = Map::new();
-    for (v, obs) in evidence.iter() {
-        let var = network.variable(v);
-        let value = match obs {
-            Observation::Is(s) => json!(var.states()[*s]),
-            Observation::IsNot(s) => json!({ "not": var.states()[*s] }),
-            Observation::Likelihood(w) => json!({ "likelihood": w }),
-        };
-        map.insert(var.id().to_string(), value);
-    }
-    Value::Object(map)
-}
-
-/// Appends a JSON string literal.
-fn push_str(out: &mut String, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    } else {
-        out.push_str(&Value::from(s).to_string());
-    }
-}
-
-/// Appends a JSON number: the shortest form that reads back to the same f64 (`0.25`,
-/// `1.5e-7`), formatted by zmij (serde_json's formatter; a batch writes ~130 numbers per case,
-/// and `{:?}` took a tenth of its time); `null` for a non-finite value, which JSON cannot carry.
-fn push_f64(out: &mut String, x: f64) {
-    if x.is_finite() {
-        out.push_str(zmij::Buffer::new().format_finite(x));
-    } else {
-        out.push_str("null");
-    }
-}
-
-/// Reads evidence written as [`evidence_json`] writes it: `{var: "state"}`,
-/// `{var: {"not": "state"}}` or `{var: {"likelihood": [w, ...]}}`.
-pub fn evidence_from_json(network: &Network, value: &Value) -> Result<Evidence, EvidenceError> {
-    let syntax = |text: String, expected: &'static str| EvidenceError::Syntax { text, expected };
-    let map = value.as_object().ok_or_else(|| {
-        syntax(
-            value.to_string(),
-            "`evidence` must be an object {\"VAR\": \"STATE\", ...}",
-        )
-    })?;
-    let mut e = Evidence::new();
-    for (name, obs) in map {
-        let var = network.lookup(name)?;
-        let observation = match obs {
-            Value::String(state) => Observation::Is(network.lookup_state(var, state)?),
-            Value::Object(o) if o.len() == 1 && o.contains_key("not") => match &o["not"] {
-                Value::String(state) => Observation::IsNot(network.lookup_state(var, state)?),
-                other => return Err(syntax(other.to_string(), "`not` takes a state name")),
-            },
-            Value::Object(o) if o.len() == 1 && o.contains_key("likelihood") => {
-                let weights = o["likelihood"]
-                    .as_array()
-                    .and_then(|a| a.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>())
-                    .ok_or_else(|| {
-                        syntax(
-                            o["likelihood"].to_string(),
-                            "`likelihood` takes an array of numbers",
-                        )
-                    })?;
-                Observation::Likelihood(weights)
-            }
-            other => {
-                return Err(syntax(
-                    format!("{name}: {other}"),
-                    "give a state name, {\"not\": STATE} or {\"likelihood\": [w, ...]}",
-                ));
-            }
-        };
-        e.observe(network, var, observation)?;
-    }
-    Ok(e)
-}
-
-/// The triage as JSON: `{"level", "overrides": [{"id", "level", "message", "triggered_by"}]}`.
-pub fn triage_json(network: &Network, triage: &Triage) -> Value {
-    json!({
-        "level": triage.level.as_str(),
-        "overrides": triage.fired.iter().map(|f| json!({
-            "id": f.id,
-            "level": f.level.as_str(),
-            "message": f.message,
-            "triggered_by": f.triggered_by.iter().map(|&v| network.variable(v).id()).collect::<Vec<_>>(),
-            "names": f.names.iter().map(|&v| network.variable(v).id()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
-}
-
 impl Diagnosis {
-    /// The documented JSON object of `radix query --json`.
+    /// The documented JSON object of `radix query --json` (see [`DiagnosisWriter`]; to write
+    /// many diagnoses, make one writer and reuse it).
     pub fn to_json(&self, network: &Network, evidence: &Evidence, model: &str) -> Value {
         let mut text = String::new();
-        self.write_json(network, evidence, model, None, &mut text);
-        serde_json::from_str(&text).expect("write_json writes valid JSON")
-    }
-
-    /// Appends the JSON object of [`Self::to_json`] to `out` as one line without building it
-    /// in memory first (what `radix batch` writes per case), with `id` as its first field when
-    /// given.
-    pub fn write_json(
-        &self,
-        network: &Network,
-        evidence: &Evidence,
-        model: &str,
-        id: Option<&Value>,
-        out: &mut String,
-    ) {
-        out.push('{');
-        if let Some(id) = id {
-            out.push_str("\"id\":");
-            out.push_str(&id.to_string());
-            out.push(',');
-        }
-        out.push_str("\"model\":");
-        push_str(out, model);
-        out.push_str(",\"disclaimer\":");
-        push_str(out, crate::DISCLAIMER);
-        out.push_str(",\"evidence\":");
-        out.push_str(&evidence_json(network, evidence).to_string());
-        out.push_str(",\"p_evidence\":");
-        push_f64(out, self.posteriors.p_evidence());
-        out.push_str(",\"log10_p_evidence\":");
-        push_f64(out, self.posteriors.log10_p_evidence());
-        out.push_str(",\"conflict\":");
-        push_f64(out, self.conflict);
-        out.push_str(",\"triage\":");
-        out.push_str(&triage_json(network, &self.triage).to_string());
-        out.push_str(",\"origins\":[");
-        for (i, o) in self.origins.iter().enumerate() {
-            let var = network.variable(o.variable);
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"id\":");
-            push_str(out, var.id());
-            out.push_str(",\"label\":");
-            push_str(out, var.label());
-            out.push_str(",\"probability\":");
-            push_f64(out, o.probability);
-            if let Some(rule) = &o.overridden_by {
-                out.push_str(",\"override\":");
-                push_str(out, rule);
-            }
-            out.push('}');
-        }
-        out.push_str("],\"posteriors\":{");
-        for (i, (v, p)) in self.posteriors.marginals.iter().enumerate() {
-            let var = network.variable(*v);
-            if i > 0 {
-                out.push(',');
-            }
-            push_str(out, var.id());
-            out.push_str(":{");
-            for (k, (state, x)) in var.states().iter().zip(p).enumerate() {
-                if k > 0 {
-                    out.push(',');
-                }
-                push_str(out, state);
-                out.push(':');
-                push_f64(out, *x);
-            }
-            out.push('}');
-        }
-        out.push_str("}}");
+        DiagnosisWriter::new(network, model).write(self, evidence, None, &mut text);
+        serde_json::from_str(&text).expect("the writer writes valid JSON")
     }
 
     /// The triage level.
