@@ -21,13 +21,16 @@
 //!   separator with the parent in the same sweep;
 //! - *distribute*, root to leaves (Hugin style): each entry is multiplied by the message from
 //!   the parent and, in the same sweep, added into the marginals of the variables read there
-//!   and into the separators towards the children. The calibrated clique is never stored.
+//!   and into the separators towards the children. The calibrated clique is never stored. The
+//!   root needs no message from above: it does both steps in one sweep, and its potential is
+//!   not stored either.
 //!
 //! From a pattern's second query on, the collect results of the evidence-free parts of the tree
 //! are kept (on trees of up to 2^22 entries), so a query recomputes only the paths from its
-//! evidence to the root. Messages are
-//! rescaled to peak at 1 and the logarithms of the scales summed, so P(evidence) is kept in log
-//! space.
+//! evidence to the root. The tree is rooted inside the smallest subtree that joins its cliques
+//! with evidence, at that subtree's largest clique, so that those paths are as short as they
+//! can be and the largest clique is swept once. Messages are rescaled to peak at 1 and the
+//! logarithms of the scales summed, so P(evidence) is kept in log space.
 //!
 //! ```
 //! use radix::evidence::Evidence;
@@ -588,9 +591,17 @@ impl<'n> JunctionTree<'n> {
         if ws.potentials.capacity() > (4 * need).max(1 << 24) {
             ws.potentials = Vec::new();
         }
-        ws.potentials.resize(need, 0.0);
-        ws.up.resize(s.separator_entries, 0.0);
-        ws.down.resize(s.separator_entries, 0.0);
+        // Buffers only grow: every entry a query reads it writes first, so a shorter tree
+        // needs no zeroing (which, with patterns alternating, cost a tenth of a query).
+        for (buffer, len) in [
+            (&mut ws.potentials, need),
+            (&mut ws.up, s.separator_entries),
+            (&mut ws.down, s.separator_entries),
+        ] {
+            if buffer.len() < len {
+                buffer.resize(len, 0.0);
+            }
+        }
         for scale in [&mut ws.ln_scale, &mut ws.up_ln] {
             scale.clear();
             scale.resize(n, 0.0);
@@ -620,7 +631,7 @@ impl<'n> JunctionTree<'n> {
         ws.processed.fill(true);
         for &c in &s.collect_order {
             // A clique with dynamic tables is recomputed by every query: its prior is unused.
-            self.collect_clique(s, None, &mut ws, c, None);
+            self.collect_clique(s, None, &mut ws, c, None, false);
         }
         Prior {
             potentials: ws.potentials,
@@ -695,24 +706,7 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
-        // Collect: recompute the marked cliques, leaves first.
-        for &c in &s.collect_order {
-            if !ws.processed[c] {
-                continue;
-            }
-            let total = self.collect_clique(s, prior, ws, c, Some(evidence));
-            match total {
-                Some(total) if total > 0.0 && total.is_finite() => {
-                    ln_p += total.ln() + ws.ln_scale[c];
-                }
-                Some(_) => return Err(self.conflict(evidence)),
-                None if ws.up_ln[c] == f64::NEG_INFINITY => return Err(self.conflict(evidence)),
-                None => {}
-            }
-        }
-        // Evidence-free trees have P = 1: ln 1 = 0, nothing to add.
-
-        // Distribute from the roots down to the cliques that need it.
+        // The cliques the distribute pass visits, and the marginals it reads.
         ws.wanted.fill(false);
         ws.needed.fill(false);
         match targets {
@@ -735,8 +729,30 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
+        // Collect: recompute the marked cliques, leaves first.
+        for &c in &s.collect_order {
+            if !ws.processed[c] {
+                continue;
+            }
+            // A root also does its distribute step in its collect sweep: it needs no message
+            // from above, so its potential need not be stored and swept again.
+            let fused = s.cliques[c].parent.is_none() && ws.needed[c];
+            let total = self.collect_clique(s, prior, ws, c, Some(evidence), fused);
+            match total {
+                Some(total) if total > 0.0 && total.is_finite() => {
+                    ln_p += total.ln() + ws.ln_scale[c];
+                }
+                Some(_) => return Err(self.conflict(evidence)),
+                None if ws.up_ln[c] == f64::NEG_INFINITY => return Err(self.conflict(evidence)),
+                None => {}
+            }
+        }
+        // Evidence-free trees have P = 1: ln 1 = 0, nothing to add.
+
+        // Distribute from the roots down (the roots recomputed above have done theirs).
         for &c in s.collect_order.iter().rev() {
-            if ws.needed[c] {
+            let fused = s.cliques[c].parent.is_none() && ws.processed[c];
+            if ws.needed[c] && !fused {
                 self.distribute_clique(s, prior, ws, c);
             }
         }
@@ -754,6 +770,7 @@ impl<'n> JunctionTree<'n> {
         ws: &mut Workspace,
         c: usize,
         evidence: Option<&Evidence>,
+        fused: bool,
     ) -> Option<f64> {
         let with_evidence = evidence.is_some();
         let clique = &s.cliques[c];
@@ -761,9 +778,14 @@ impl<'n> JunctionTree<'n> {
             potentials,
             up,
             ratio,
+            down,
             ln_scale,
             up_ln,
             processed,
+            needed,
+            wanted,
+            marginals,
+            block: scratch,
             has_likelihood,
             likelihood,
             bases,
@@ -811,8 +833,16 @@ impl<'n> JunctionTree<'n> {
                     .count();
             changed + 1 < clique.tables.len() + clique.children.len()
         });
+        if fused {
+            self.clear_accumulators(s, clique, needed, wanted, down, marginals);
+        }
+        let mut total = 0.0;
         sweep(clique, bases, digits, |pos, bases| {
-            let out = &mut pot[pos * block..(pos + 1) * block];
+            let out = if fused {
+                &mut scratch[..block]
+            } else {
+                &mut pot[pos * block..(pos + 1) * block]
+            };
             if let Some(prior) = from_prior {
                 let start = clique.offset + pos * block;
                 out.copy_from_slice(&prior.potentials[start..start + block]);
@@ -868,7 +898,15 @@ impl<'n> JunctionTree<'n> {
             if let Some(p) = clique.parent_port {
                 scatter_add(sep, out, bases[p], &clique.ports[p]);
             }
+            if fused {
+                total += sum(out);
+                self.scatter_down(s, clique, needed, wanted, down, marginals, out, bases);
+            }
         });
+        if fused {
+            finish_down(s, clique, prior, needed, processed, up, down);
+            return Some(total);
+        }
         if clique.parent.is_none() {
             return Some(sum(pot));
         }
@@ -930,16 +968,7 @@ impl<'n> JunctionTree<'n> {
         // The message from the parent, set aside: the children's sums go into `down` too.
         let from_parent = &mut sep[..clique.sep_len];
         from_parent.copy_from_slice(&down[clique.sep_range()]);
-        for &(child, _) in &clique.children {
-            if needed[child] {
-                down[s.cliques[child].sep_range()].fill(0.0);
-            }
-        }
-        for &(v, _) in &clique.homes {
-            if wanted[v] {
-                marginals[self.var_offsets[v]..self.var_offsets[v + 1]].fill(0.0);
-            }
-        }
+        self.clear_accumulators(s, clique, needed, wanted, down, marginals);
         let block = clique.block;
         let tmp = &mut scratch[..block];
         sweep(clique, bases, digits, |pos, bases| {
@@ -962,38 +991,58 @@ impl<'n> JunctionTree<'n> {
                 }
                 None => entries,
             };
-            for &(v, p) in &clique.homes {
-                if wanted[v] {
-                    let m = &mut marginals[self.var_offsets[v]..self.var_offsets[v + 1]];
-                    scatter_add(m, values, bases[p], &clique.ports[p]);
-                }
-            }
-            for &(child, p) in &clique.children {
-                if needed[child] {
-                    let acc = &mut down[s.cliques[child].sep_range()];
-                    scatter_add(acc, values, bases[p], &clique.ports[p]);
-                }
-            }
+            self.scatter_down(s, clique, needed, wanted, down, marginals, values, bases);
         });
-        // Divide out what each child sent up, so it does not count twice; rescale.
+        finish_down(s, clique, prior, needed, processed, up, down);
+    }
+
+    /// Zeroes what a clique's distribute step sums into: the marginals of the wanted
+    /// variables read there and the messages towards the needed children.
+    fn clear_accumulators(
+        &self,
+        s: &Structure,
+        clique: &Clique,
+        needed: &[bool],
+        wanted: &[bool],
+        down: &mut [f64],
+        marginals: &mut [f64],
+    ) {
         for &(child, _) in &clique.children {
-            if !needed[child] {
-                continue;
+            if needed[child] {
+                down[s.cliques[child].sep_range()].fill(0.0);
             }
-            let range = s.cliques[child].sep_range();
-            let sent = match (processed[child], prior) {
-                (false, Some(prior)) => &prior.up[range.clone()],
-                _ => &up[range.clone()],
-            };
-            let message = &mut down[range];
-            let mut max = 0.0f64;
-            for (d, &u) in message.iter_mut().zip(sent) {
-                *d = if u > 0.0 { *d / u } else { 0.0 };
-                max = max.max(*d);
+        }
+        for &(v, _) in &clique.homes {
+            if wanted[v] {
+                marginals[self.var_offsets[v]..self.var_offsets[v + 1]].fill(0.0);
             }
-            if max > 0.0 && max.is_finite() {
-                let inv = 1.0 / max;
-                message.iter_mut().for_each(|d| *d *= inv);
+        }
+    }
+
+    /// Adds a block of calibrated entries into the marginals and the children's messages.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn scatter_down(
+        &self,
+        s: &Structure,
+        clique: &Clique,
+        needed: &[bool],
+        wanted: &[bool],
+        down: &mut [f64],
+        marginals: &mut [f64],
+        values: &[f64],
+        bases: &[usize],
+    ) {
+        for &(v, p) in &clique.homes {
+            if wanted[v] {
+                let m = &mut marginals[self.var_offsets[v]..self.var_offsets[v + 1]];
+                scatter_add(m, values, bases[p], &clique.ports[p]);
+            }
+        }
+        for &(child, p) in &clique.children {
+            if needed[child] {
+                let acc = &mut down[s.cliques[child].sep_range()];
+                scatter_add(acc, values, bases[p], &clique.ports[p]);
             }
         }
     }
@@ -1038,6 +1087,39 @@ impl<'n> JunctionTree<'n> {
                     })
                     .collect(),
             },
+        }
+    }
+}
+
+/// Ends a clique's distribute step: divides out of each needed child's message what the child
+/// sent up, so it does not count twice, and rescales it to peak at 1.
+fn finish_down(
+    s: &Structure,
+    clique: &Clique,
+    prior: Option<&Prior>,
+    needed: &[bool],
+    processed: &[bool],
+    up: &[f64],
+    down: &mut [f64],
+) {
+    for &(child, _) in &clique.children {
+        if !needed[child] {
+            continue;
+        }
+        let range = s.cliques[child].sep_range();
+        let sent = match (processed[child], prior) {
+            (false, Some(prior)) => &prior.up[range.clone()],
+            _ => &up[range.clone()],
+        };
+        let message = &mut down[range];
+        let mut max = 0.0f64;
+        for (d, &u) in message.iter_mut().zip(sent) {
+            *d = if u > 0.0 { *d / u } else { 0.0 };
+            max = max.max(*d);
+        }
+        if max > 0.0 && max.is_finite() {
+            let inv = 1.0 / max;
+            message.iter_mut().for_each(|d| *d *= inv);
         }
     }
 }
@@ -1385,17 +1467,6 @@ fn build(
         }
     }
     let k = vars_of.len();
-    // Each clique's separator with its parent (ordered below).
-    let mut seps: Vec<Vec<VarId>> = vec![Vec::new(); k];
-    for c in 0..k {
-        if let Some(p) = parent_of[c] {
-            seps[c] = vars_of[c]
-                .iter()
-                .copied()
-                .filter(|v| vars_of[p].contains(v))
-                .collect();
-        }
-    }
     // Each table goes to the clique of the first-eliminated unobserved member of its family,
     // which holds all of them.
     let mut assigned: Vec<Vec<VarId>> = vec![Vec::new(); k];
@@ -1412,9 +1483,31 @@ fn build(
             None => constants.push((v, observed_axes(scope, observed, &cards))),
         }
     }
+    let len_of = |vars: &[VarId]| -> usize { vars.iter().map(|&v| cards[v]).product() };
+    // Root each tree where its evidence is: see `reroot`.
+    let dynamic: Vec<bool> = assigned
+        .iter()
+        .map(|tables| {
+            tables
+                .iter()
+                .any(|&t| network.cpd(t).factor().scope().iter().any(|&u| observed[u]))
+        })
+        .collect();
+    let sizes: Vec<usize> = vars_of.iter().map(|v| len_of(v)).collect();
+    let parent_of = reroot(&parent_of, &dynamic, &sizes);
+    // Each clique's separator with its parent (ordered below).
+    let mut seps: Vec<Vec<VarId>> = vec![Vec::new(); k];
+    for c in 0..k {
+        if let Some(p) = parent_of[c] {
+            seps[c] = vars_of[c]
+                .iter()
+                .copied()
+                .filter(|v| vars_of[p].contains(v))
+                .collect();
+        }
+    }
     // Each unobserved variable is read and weighted in the smallest clique that holds it.
     let mut home_of: Vec<Option<usize>> = vec![None; n];
-    let len_of = |vars: &[VarId]| -> usize { vars.iter().map(|&v| cards[v]).product() };
     for (c, vars) in vars_of.iter().enumerate() {
         for &v in vars {
             if home_of[v].is_none_or(|h| len_of(vars) < len_of(&vars_of[h])) {
@@ -1607,6 +1700,99 @@ fn build(
     })
 }
 
+/// Re-roots each tree of a forest (given by parent links) where its evidence is.
+///
+/// A query with a kept evidence-free pass recomputes, in its collect pass, the cliques on the
+/// paths from the cliques whose tables hold observed variables (`dynamic`) to the root. Rooted
+/// inside the smallest subtree that joins the dynamic cliques, it recomputes that subtree
+/// only: the cliques hanging off it send the same messages as without evidence. Within that
+/// subtree (or the whole tree, when no clique is dynamic) the largest clique is the root.
+fn reroot(parent: &[Option<usize>], dynamic: &[bool], sizes: &[usize]) -> Vec<Option<usize>> {
+    let k = parent.len();
+    let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (c, p) in parent.iter().enumerate() {
+        if let Some(p) = *p {
+            neighbours[c].push(p);
+            neighbours[p].push(c);
+        }
+    }
+    let mut new_parent = vec![None; k];
+    let mut visited = vec![false; k];
+    let mut component = Vec::new();
+    for start in 0..k {
+        if visited[start] {
+            continue;
+        }
+        // The tree of `start`.
+        component.clear();
+        component.push(start);
+        visited[start] = true;
+        let mut next = 0;
+        while next < component.len() {
+            let c = component[next];
+            next += 1;
+            for &d in &neighbours[c] {
+                if !visited[d] {
+                    visited[d] = true;
+                    component.push(d);
+                }
+            }
+        }
+        // Prune leaves without evidence until only the subtree joining the dynamic cliques
+        // is left.
+        let mut degree: Vec<usize> = component.iter().map(|&c| neighbours[c].len()).collect();
+        let local = |c: usize| {
+            component
+                .iter()
+                .position(|&x| x == c)
+                .expect("in component")
+        };
+        let mut kept = vec![true; component.len()];
+        let mut leaves: Vec<usize> = (0..component.len())
+            .filter(|&i| degree[i] <= 1 && !dynamic[component[i]])
+            .collect();
+        let mut left = component.len();
+        while let Some(i) = leaves.pop() {
+            if !kept[i] || left == 1 {
+                continue;
+            }
+            kept[i] = false;
+            left -= 1;
+            for &d in &neighbours[component[i]] {
+                let j = local(d);
+                if kept[j] {
+                    degree[j] -= 1;
+                    if degree[j] <= 1 && !dynamic[d] {
+                        leaves.push(j);
+                    }
+                }
+            }
+        }
+        let any_dynamic = component.iter().any(|&c| dynamic[c]);
+        let root = (0..component.len())
+            .filter(|&i| kept[i] || !any_dynamic)
+            .max_by_key(|&i| (sizes[component[i]], std::cmp::Reverse(component[i])))
+            .map(|i| component[i])
+            .expect("a tree has a clique");
+        // Orient the tree away from the root.
+        let mut order = vec![root];
+        new_parent[root] = None;
+        let mut seen = std::collections::HashSet::from([root]);
+        let mut next = 0;
+        while next < order.len() {
+            let c = order[next];
+            next += 1;
+            for &d in &neighbours[c] {
+                if seen.insert(d) {
+                    new_parent[d] = Some(c);
+                    order.push(d);
+                }
+            }
+        }
+    }
+    new_parent
+}
+
 /// The observed variables of a table's scope with their strides in it.
 fn observed_axes(scope: &[VarId], observed: &[bool], cards: &[usize]) -> Vec<(VarId, usize)> {
     let own = strides_in(scope, scope, cards);
@@ -1621,6 +1807,58 @@ fn observed_axes(scope: &[VarId], observed: &[bool], cards: &[usize]) -> Vec<(Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Checks that `parent` orients the undirected edges of `edges` as one tree per component,
+    /// and returns the roots.
+    fn roots_of(parent: &[Option<usize>], edges: &[(usize, usize)]) -> Vec<usize> {
+        let mut oriented: Vec<(usize, usize)> = parent
+            .iter()
+            .enumerate()
+            .filter_map(|(c, p)| p.map(|p| (c.min(p), c.max(p))))
+            .collect();
+        oriented.sort_unstable();
+        let mut expected: Vec<(usize, usize)> =
+            edges.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+        expected.sort_unstable();
+        assert_eq!(oriented, expected, "the same edges, each once");
+        (0..parent.len()).filter(|&c| parent[c].is_none()).collect()
+    }
+
+    #[test]
+    fn trees_are_rooted_at_the_largest_clique_joining_the_evidence() {
+        // A path 0-1-2-3-4 with a branch 2-5, and a separate tree 6-7.
+        let edges = [(0, 1), (1, 2), (2, 3), (3, 4), (2, 5), (6, 7)];
+        let parent = vec![
+            None,
+            Some(0),
+            Some(1),
+            Some(2),
+            Some(3),
+            Some(2),
+            None,
+            Some(6),
+        ];
+        let sizes = [100, 10, 20, 30, 500, 1000, 5, 50];
+        // Evidence in cliques 1 and 3: the root is the largest of 1, 2, 3 (not 0, 4 or 5,
+        // though they are larger); the tree without evidence is rooted at its largest clique.
+        let mut dynamic = [false, true, false, true, false, false, false, false];
+        let rerooted = reroot(&parent, &dynamic, &sizes);
+        assert_eq!(roots_of(&rerooted, &edges), vec![3, 7]);
+        // Evidence in one clique only: the root is that clique.
+        dynamic = [false, false, false, false, true, false, false, false];
+        assert_eq!(
+            roots_of(&reroot(&parent, &dynamic, &sizes), &edges),
+            vec![4, 7]
+        );
+        // No evidence: the largest clique of each tree.
+        dynamic = [false; 8];
+        assert_eq!(
+            roots_of(&reroot(&parent, &dynamic, &sizes), &edges),
+            vec![5, 7]
+        );
+        // A single clique.
+        assert_eq!(reroot(&[None], &[false], &[3]), vec![None]);
+    }
 
     /// Every (variable order, separator) pair of a small clique: the sweep visits entries in
     /// row-major order, and a port's offsets match the direct index computation.
