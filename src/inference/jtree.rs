@@ -1210,12 +1210,22 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
         Port::Runs { run, step, starts } => {
             let array = &array[base..];
             let runs = out.chunks_exact_mut(*run).zip(starts);
-            match step {
-                0 => runs.for_each(|(o, &k)| {
+            match (step, run) {
+                (0, 2) => arrays_mut::<2>(out).zip(starts).for_each(|(o, &k)| {
+                    let x = array[k as usize];
+                    o[0] *= x;
+                    o[1] *= x;
+                }),
+                (0, _) => runs.for_each(|(o, &k)| {
                     let x = array[k as usize];
                     o.iter_mut().for_each(|o| *o *= x);
                 }),
-                1 => runs.for_each(|(o, &k)| {
+                // Short runs (variables with two to four states, innermost) with their length
+                // known to the compiler: the loop over a run's entries is unrolled.
+                (1, 2) => multiply_runs::<2>(out, array, starts),
+                (1, 3) => multiply_runs::<3>(out, array, starts),
+                (1, 4) => multiply_runs::<4>(out, array, starts),
+                (1, _) => runs.for_each(|(o, &k)| {
                     let k = k as usize;
                     for (o, &x) in o.iter_mut().zip(&array[k..k + *run]) {
                         *o *= x;
@@ -1243,9 +1253,12 @@ fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
         Port::Runs { run, step, starts } => {
             let array = &array[base..];
             let runs = out.chunks_exact_mut(*run).zip(starts);
-            match step {
-                0 => runs.for_each(|(o, &k)| o.fill(array[k as usize])),
-                1 => runs.for_each(|(o, &k)| {
+            match (step, run) {
+                (0, _) => runs.for_each(|(o, &k)| o.fill(array[k as usize])),
+                (1, 2) => load_runs::<2>(out, array, starts),
+                (1, 3) => load_runs::<3>(out, array, starts),
+                (1, 4) => load_runs::<4>(out, array, starts),
+                (1, _) => runs.for_each(|(o, &k)| {
                     let k = k as usize;
                     o.copy_from_slice(&array[k..k + *run]);
                 }),
@@ -1272,9 +1285,15 @@ fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
         Port::Runs { run, step, starts } => {
             let array = &mut array[base..];
             let runs = values.chunks_exact(*run).zip(starts);
-            match step {
-                0 => runs.for_each(|(v, &k)| array[k as usize] += sum(v)),
-                1 => runs.for_each(|(v, &k)| {
+            match (step, run) {
+                (0, 2) => arrays::<2>(values)
+                    .zip(starts)
+                    .for_each(|(v, &k)| array[k as usize] += v[0] + v[1]),
+                (0, _) => runs.for_each(|(v, &k)| array[k as usize] += sum(v)),
+                (1, 2) => scatter_add_runs::<2>(array, values, starts),
+                (1, 3) => scatter_add_runs::<3>(array, values, starts),
+                (1, 4) => scatter_add_runs::<4>(array, values, starts),
+                (1, _) => runs.for_each(|(v, &k)| {
                     let k = k as usize;
                     for (a, &x) in array[k..k + *run].iter_mut().zip(v) {
                         *a += x;
@@ -1286,6 +1305,56 @@ fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
                     }
                 }),
             }
+        }
+    }
+}
+
+/// A slice as consecutive arrays of `R` entries (a remainder is left out).
+#[inline(always)]
+fn arrays<const R: usize>(s: &[f64]) -> impl Iterator<Item = &[f64; R]> {
+    s.chunks_exact(R)
+        .map(|c| c.try_into().expect("chunks of R entries"))
+}
+
+/// [`arrays`], mutable.
+#[inline(always)]
+fn arrays_mut<const R: usize>(s: &mut [f64]) -> impl Iterator<Item = &mut [f64; R]> {
+    s.chunks_exact_mut(R)
+        .map(|c| c.try_into().expect("chunks of R entries"))
+}
+
+/// [`multiply`] through runs of `R` consecutive entries.
+#[inline]
+fn multiply_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
+    for (o, &k) in arrays_mut::<R>(out).zip(starts) {
+        let x: &[f64; R] = array[k as usize..k as usize + R]
+            .try_into()
+            .expect("a run of R entries");
+        for i in 0..R {
+            o[i] *= x[i];
+        }
+    }
+}
+
+/// [`load`] through runs of `R` consecutive entries.
+#[inline]
+fn load_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
+    for (o, &k) in arrays_mut::<R>(out).zip(starts) {
+        *o = array[k as usize..k as usize + R]
+            .try_into()
+            .expect("a run of R entries");
+    }
+}
+
+/// [`scatter_add`] through runs of `R` consecutive entries.
+#[inline]
+fn scatter_add_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &[u32]) {
+    for (v, &k) in arrays::<R>(values).zip(starts) {
+        let a: &mut [f64; R] = (&mut array[k as usize..k as usize + R])
+            .try_into()
+            .expect("a run of R entries");
+        for i in 0..R {
+            a[i] += v[i];
         }
     }
 }
