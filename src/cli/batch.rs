@@ -65,8 +65,8 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
 
     // Results are written a block of 64 cases (about 300 kB) at a time: no buffering needed.
-    let (mut out, temp): (Box<dyn Write>, Option<(PathBuf, PathBuf)>) = match &args.out {
-        None => (Box::new(std::io::stdout().lock()), None),
+    let (mut out, temp): (Box<dyn Write + Send>, Option<(PathBuf, PathBuf)>) = match &args.out {
+        None => (Box::new(std::io::stdout()), None),
         Some(path) => {
             let (file, temp) = open_output(path, &args.cases, args.force)?;
             (Box::new(file), Some((temp, path.clone())))
@@ -88,51 +88,74 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
     let model = args.model.display().to_string();
     let writer = DiagnosisWriter::new(&net, &model);
     let cases_name = args.cases.display().to_string();
-    let mut failed = 0usize;
-    // The blocks' text buffers, reused from chunk to chunk: fresh ones of this size would be
-    // mapped and unmapped by the allocator each time, and every page faulted in again.
-    let mut spare: Vec<String> = Vec::new();
-    for chunk in lines.chunks(CHUNK) {
-        let blocks = chunk.len().div_ceil(BLOCK);
-        spare.resize_with(spare.len().max(blocks), || {
-            String::with_capacity(BLOCK * 6144)
-        });
-        let texts: Vec<String> = spare.drain(..blocks).collect();
-        let results: Vec<(String, Vec<(usize, String)>)> = pool.install(|| {
-            chunk
-                .par_chunks(BLOCK)
-                .zip(texts)
-                // One workspace per worker, reused across its blocks: its buffers stay sized.
-                .map_init(
-                    || diagnoser.workspace(),
-                    |ws, (cases, mut text)| {
-                        let mut errors = Vec::new();
-                        for &(number, line) in cases {
-                            if let Some(e) = score(&diagnoser, &writer, ws, line, &mut text) {
-                                errors.push((number, e));
-                            }
-                            text.push('\n');
-                        }
-                        (text, errors)
-                    },
-                )
-                .collect()
-        });
-        for (mut text, errors) in results {
-            for (number, e) in errors {
-                failed += 1;
-                progress.suspend(|| eprintln!("error: {cases_name}:{number}: {e}"));
+    // Writing runs on its own thread, beside the scoring workers: a chunk is written (the
+    // kernel copying ~2.5 MB into the file) while the next one is scored. Written blocks' text
+    // buffers come back for reuse: fresh ones of this size would be mapped and unmapped by the
+    // allocator each time, and every page faulted in again.
+    type Scored = (usize, Vec<(String, Vec<(usize, String)>)>);
+    let (to_writer, scored) = std::sync::mpsc::sync_channel::<Scored>(1);
+    let (give_back, spare) = std::sync::mpsc::channel::<String>();
+    let failed = std::thread::scope(|scope| {
+        let progress = &progress;
+        let cases_name = &cases_name;
+        let writing = scope.spawn(move || -> Result<usize, String> {
+            let mut failed = 0usize;
+            for (count, results) in scored {
+                for (mut text, errors) in results {
+                    for (number, e) in errors {
+                        failed += 1;
+                        progress.suspend(|| eprintln!("error: {cases_name}:{number}: {e}"));
+                    }
+                    out.write_all(text.as_bytes())
+                        .map_err(|e| format!("cannot write the results: {e}"))?;
+                    text.clear();
+                    // The scoring side may have finished: then the buffer is simply dropped.
+                    let _ = give_back.send(text);
+                }
+                progress.inc(count as u64);
             }
-            out.write_all(text.as_bytes())
+            out.flush()
                 .map_err(|e| format!("cannot write the results: {e}"))?;
-            text.clear();
-            spare.push(text);
+            Ok(failed)
+        });
+        for chunk in lines.chunks(CHUNK) {
+            let blocks = chunk.len().div_ceil(BLOCK);
+            let texts: Vec<String> = (0..blocks)
+                .map(|_| {
+                    spare
+                        .try_recv()
+                        .unwrap_or_else(|_| String::with_capacity(BLOCK * 6144))
+                })
+                .collect();
+            let results: Vec<(String, Vec<(usize, String)>)> = pool.install(|| {
+                chunk
+                    .par_chunks(BLOCK)
+                    .zip(texts)
+                    // One workspace per worker, reused across its blocks: its buffers stay
+                    // sized.
+                    .map_init(
+                        || diagnoser.workspace(),
+                        |ws, (cases, mut text)| {
+                            let mut errors = Vec::new();
+                            for &(number, line) in cases {
+                                if let Some(e) = score(&diagnoser, &writer, ws, line, &mut text) {
+                                    errors.push((number, e));
+                                }
+                                text.push('\n');
+                            }
+                            (text, errors)
+                        },
+                    )
+                    .collect()
+            });
+            if to_writer.send((chunk.len(), results)).is_err() {
+                // Writing failed: its error is reported below.
+                break;
+            }
         }
-        progress.inc(chunk.len() as u64);
-    }
-    out.flush()
-        .map_err(|e| format!("cannot write the results: {e}"))?;
-    drop(out);
+        drop(to_writer);
+        writing.join().expect("the writing thread does not panic")
+    })?;
     progress.finish_and_clear();
     if let Some((temp, path)) = temp {
         std::fs::rename(&temp, &path)
