@@ -229,6 +229,51 @@ fn repeated_patterns_with_changing_values_stay_exact() {
     assert!(checked > 500, "only {checked} possible cases");
 }
 
+/// With `reproducible`, an answer does not depend on the queries before it: the same evidence
+/// queried on a fresh tree, and again after other queries on a tree that has seen them, gives
+/// the same bits (and the answer is exact). Without it, the second answer may come from
+/// another tree than the first.
+#[test]
+fn reproducible_answers_do_not_depend_on_history() {
+    use radix::inference::{CompileOptions, JunctionTree};
+    let options = CompileOptions {
+        reproducible: true,
+        ..CompileOptions::default()
+    };
+    let mut rng = StdRng::seed_from_u64(8642);
+    let mut checked = 0;
+    for case in 0..100 {
+        let n = rng.gen_range(3..=8);
+        let net = common::random_network(&mut rng, n);
+        let queries: Vec<_> = (0..6)
+            .map(|_| common::random_evidence(&mut rng, &net))
+            .collect();
+        let seasoned = JunctionTree::compile_with(&net, &options).unwrap();
+        let mut ws = seasoned.workspace();
+        // Every query twice, in a shuffled order, through one workspace.
+        let mut order: Vec<usize> = (0..queries.len()).chain(0..queries.len()).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.gen_range(0..=i));
+        }
+        for &q in &order {
+            let fresh = JunctionTree::compile_with(&net, &options).unwrap();
+            let alone = fresh.posteriors(&mut fresh.workspace(), &queries[q]);
+            let after = seasoned.posteriors(&mut ws, &queries[q]);
+            match (alone, after) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "case {case}: the same bits");
+                    let (pe, expected) = common::brute_force(&net, &queries[q]);
+                    assert_exact(&net, &queries[q], pe, &expected.unwrap(), &b, case);
+                    checked += 1;
+                }
+                (Err(a), Err(b)) => assert_eq!(a, b),
+                (a, b) => panic!("case {case}: {a:?} then {b:?}"),
+            }
+        }
+    }
+    assert!(checked > 800, "only {checked} possible cases");
+}
+
 /// Asserts a tree's posteriors and P(evidence) equal enumeration's.
 fn assert_exact(
     net: &radix::network::Network,

@@ -303,11 +303,14 @@ pub struct CompileOptions {
     /// evidence shrinks the tree more than the compile costs. 1 always compiles at once;
     /// `usize::MAX` never compiles for small networks.
     pub compile_pattern_after: usize,
-    /// Answer every query of a pattern on the pattern's own tree with its evidence-free pass
-    /// computed up front, so that no answer depends on which queries came before it: results
-    /// are then the same to the last bit whatever the order of queries and the number of
-    /// threads (otherwise they may differ in the last digit, about 1e-16). Costs a compile and
-    /// a pass per new pattern. Batch scoring uses it.
+    /// Answer every query on a tree chosen by its pattern alone, with the tree's evidence-free
+    /// pass computed up front, so that no answer depends on which queries came before it:
+    /// results are then the same to the last bit whatever the order of queries and the number
+    /// of threads (otherwise they may differ in the last digit, about 1e-16). On a network
+    /// whose tree without evidence holds at most [`SMALL_TREE_ENTRIES`] entries, that is the
+    /// tree for every pattern (a cohort where most cases have findings of their own would
+    /// otherwise compile a tree per case); on larger ones, each pattern's own tree, at the cost
+    /// of a compile and a pass per new pattern. Batch scoring uses it.
     pub reproducible: bool,
 }
 
@@ -480,7 +483,12 @@ impl<'n> JunctionTree<'n> {
                     .is_some()
             })
             .collect();
-        if let (true, Some(tree)) = (pattern.is_empty(), &self.pinned) {
+        // The empty pattern, and on a small network every pattern when answers must not depend
+        // on history (see `CompileOptions::reproducible`), run on the tree without evidence.
+        if let (true, Some(tree)) = (
+            pattern.is_empty() || self.options.reproducible,
+            &self.pinned,
+        ) {
             return Ok(Arc::clone(tree));
         }
         let id = {

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The cost of `radix batch` per case against the per-query figure, on one cohort.
+#
+#   benches/batch/compare.sh [CASES] [RUNS]     (default 20000 cases, 5 runs)
+#
+# Generates a seeded cohort of CASES clinical cases (the age band and 4 random findings at
+# random states, as JSON Lines), then RUNS times, side by side: `radix batch --threads 1` on it
+# (CPU time, writing the JSON lines to a file included) and `radix bench` on the same cases
+# (the median time of one query, all posteriors and P(evidence), with the pattern's tree
+# compiled). Prints each run's per-case figures and ratio, and the medians.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CASES=${1:-20000}
+RUNS=${2:-5}
+cargo build --release --quiet
+RADIX=target/release/radix
+DIR=$(mktemp -d)
+trap 'rm -rf "$DIR"' EXIT
+python3 - "$CASES" > "$DIR/cases.jsonl" <<'PY'
+import json, random, sys, tomllib
+model = tomllib.load(open("models/hip_leg_pain.toml", "rb"))
+variables = model["variable"]
+age = next(v for v in variables if v["id"] == "age_band")
+findings = [v for v in variables if v["role"] == "finding"]
+rng = random.Random(20261124)
+for i in range(int(sys.argv[1])):
+    evidence = {"age_band": rng.choice(age["states"])}
+    for v in rng.sample(findings, 4):
+        evidence[v["id"]] = rng.choice(v["states"])
+    print(json.dumps({"id": i, "evidence": evidence}))
+PY
+python3 - "$RADIX" "$DIR" "$CASES" "$RUNS" <<'PY'
+import json, os, statistics, subprocess, sys
+radix, d, cases, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def cpu(cmd):
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    assert status == 0, cmd
+    return ru.ru_utime + ru.ru_stime
+batch, query = [], []
+for r in range(runs):
+    t = cpu([radix, "batch", "models/hip_leg_pain.toml", "--cases", f"{d}/cases.jsonl",
+             "--threads", "1", "--out", f"{d}/out.jsonl", "--force"])
+    batch.append(t / cases * 1e6)
+    out = subprocess.run([radix, "bench", "models/hip_leg_pain.toml", "--scenarios",
+                          f"{d}/cases.jsonl", "--repeat", "3", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    query.append(json.loads(out)["median_warm_us"])
+    print(f"run {r + 1}: batch {batch[-1]:.1f} µs/case (CPU, start-up included), "
+          f"query {query[-1]:.1f} µs, ratio {batch[-1] / query[-1]:.2f}", flush=True)
+m = statistics.median
+print(f"median: batch {m(batch):.1f} µs/case, query {m(query):.1f} µs, "
+      f"ratio {m(b / q for b, q in zip(batch, query)):.2f}")
+PY
