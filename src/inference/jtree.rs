@@ -221,6 +221,9 @@ struct PatternCache {
     next_id: usize,
     /// How often each pattern without a tree of its own has been queried.
     seen: HashMap<Vec<VarId>, usize>,
+    /// Trees compiled by [`JunctionTree::prepare`], never forgotten but by
+    /// [`JunctionTree::clear_cache`].
+    prepared: HashMap<Vec<VarId>, Arc<Structure>>,
 }
 
 impl PatternCache {
@@ -308,9 +311,10 @@ pub struct CompileOptions {
     /// results are then the same to the last bit whatever the order of queries and the number
     /// of threads (otherwise they may differ in the last digit, about 1e-16). On a network
     /// whose tree without evidence holds at most [`SMALL_TREE_ENTRIES`] entries, that is the
-    /// tree for every pattern (a cohort where most cases have findings of their own would
-    /// otherwise compile a tree per case); on larger ones, each pattern's own tree, at the cost
-    /// of a compile and a pass per new pattern. Batch scoring uses it.
+    /// tree without evidence for every pattern not [prepared](JunctionTree::prepare) (a cohort
+    /// where most cases have findings of their own would otherwise compile a tree per case);
+    /// on larger ones, each pattern's own tree, at the cost of a compile and a pass per new
+    /// pattern. Batch scoring uses it.
     pub reproducible: bool,
 }
 
@@ -447,6 +451,7 @@ impl<'n> JunctionTree<'n> {
     pub fn clear_cache(&self) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.trees.clear();
+        cache.prepared.clear();
         cache.order.clear();
         cache.seen.clear();
         cache.entries = 0;
@@ -473,8 +478,10 @@ impl<'n> JunctionTree<'n> {
     }
 
     /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
-    fn structure_for(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
-        let pattern: Vec<VarId> = evidence
+    /// The pattern of hard evidence a query runs on: the observed variables whose state is
+    /// certain, in increasing order (the key of the trees compiled per pattern).
+    pub fn pattern(&self, evidence: &Evidence) -> Vec<VarId> {
+        evidence
             .iter()
             .map(|(v, _)| v)
             .filter(|&v| {
@@ -482,17 +489,62 @@ impl<'n> JunctionTree<'n> {
                     .certain_state(v, self.network.variable(v).cardinality())
                     .is_some()
             })
-            .collect();
-        // The empty pattern, and on a small network every pattern when answers must not depend
-        // on history (see `CompileOptions::reproducible`), run on the tree without evidence.
-        if let (true, Some(tree)) = (
-            pattern.is_empty() || self.options.reproducible,
-            &self.pinned,
-        ) {
+            .collect()
+    }
+
+    /// Compiles the tree for the pattern of `evidence` now and keeps it until
+    /// [`Self::clear_cache`]: every later query of the pattern runs on it. Returns its size.
+    ///
+    /// With [`CompileOptions::reproducible`] on a small network, only prepared patterns run on
+    /// trees of their own (the others on the tree without evidence), so a caller that knows
+    /// its queries in advance, as `radix batch` does, prepares its frequent patterns first and
+    /// its answers still do not depend on their order.
+    pub fn prepare(&self, evidence: &Evidence) -> Result<TreeStats, InferenceError> {
+        let pattern = self.pattern(evidence);
+        let id = {
+            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = cache.prepared.get(&pattern) {
+                return Ok(s.stats.clone());
+            }
+            cache.next_id += 1;
+            cache.next_id
+        };
+        let structure = Arc::new(self.build_pattern(&pattern, id)?);
+        let stats = structure.stats.clone();
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.prepared.entry(pattern).or_insert(structure);
+        Ok(stats)
+    }
+
+    /// Compiles the tree of a pattern.
+    fn build_pattern(&self, pattern: &[VarId], id: usize) -> Result<Structure, InferenceError> {
+        let mut observed = vec![false; self.network.len()];
+        for &v in pattern {
+            observed[v] = true;
+        }
+        // A pattern's tree is compiled inside a query: try the two fill-in heuristics only
+        // (on the shared networks they find the smallest tree almost always, at half the cost).
+        let mut options = self.options.clone();
+        options.heuristics.truncate(2);
+        build(self.network, &observed, &options, id)
+    }
+
+    fn structure_for(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
+        let pattern = self.pattern(evidence);
+        if let (true, Some(tree)) = (pattern.is_empty(), &self.pinned) {
             return Ok(Arc::clone(tree));
         }
         let id = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(s) = cache.prepared.get(&pattern) {
+                return Ok(Arc::clone(s));
+            }
+            // On a small network, when answers must not depend on history (see
+            // `CompileOptions::reproducible`), every pattern not prepared runs on the tree
+            // without evidence.
+            if let (true, Some(tree)) = (self.options.reproducible, &self.pinned) {
+                return Ok(Arc::clone(tree));
+            }
             if let Some(s) = cache.trees.get(&pattern) {
                 return Ok(Arc::clone(s));
             }
@@ -515,15 +567,7 @@ impl<'n> JunctionTree<'n> {
             cache.next_id
         };
         // Compile outside the lock: other threads keep querying.
-        let mut observed = vec![false; self.network.len()];
-        for &v in &pattern {
-            observed[v] = true;
-        }
-        // A pattern's tree is compiled inside a query: try the two fill-in heuristics only
-        // (on the shared networks they find the smallest tree almost always, at half the cost).
-        let mut options = self.options.clone();
-        options.heuristics.truncate(2);
-        let structure = Arc::new(build(self.network, &observed, &options, id)?);
+        let structure = Arc::new(self.build_pattern(&pattern, id)?);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = cache.trees.get(&pattern) {
             return Ok(Arc::clone(s));
