@@ -66,7 +66,6 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
         .num_threads(args.threads.unwrap_or(0))
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    pool.install(|| prepare_frequent_patterns(&net, &diagnoser, &lines));
 
     // Results are written a block of 64 cases (about 300 kB) at a time: no buffering needed.
     let (mut out, temp): (Box<dyn Write + Send>, Option<(PathBuf, PathBuf)>) = match &args.out {
@@ -76,6 +75,9 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
             (Box::new(file), Some((temp, path.clone())))
         }
     };
+
+    // After the output is opened: a refused --out fails before any work.
+    pool.install(|| prepare_frequent_patterns(&net, &diagnoser, &lines));
 
     let progress = if std::io::stderr().is_terminal() {
         let pb =
