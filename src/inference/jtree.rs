@@ -13,6 +13,10 @@
 //!   clique's entries are walked in order. No table is built at compile time, so a new pattern
 //!   costs a triangulation, not a pass over the tables.
 //!
+//! Patterns are compiled when first queried (on small networks, from their second query) and
+//! cached; [`JunctionTree::prepare`] compiles one up front and keeps it, for callers that know
+//! their queries in advance.
+//!
 //! A query ([`JunctionTree::posteriors`]) makes two passes, each touching a clique's entries
 //! once:
 //!
