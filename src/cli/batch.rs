@@ -184,8 +184,9 @@ const PREPARE_MAX_ENTRIES: usize = 1 << 22;
 /// on their smaller trees; one where most cases have findings of their own compiles nothing.
 fn prepare_frequent_patterns(net: &Network, diagnoser: &Diagnoser<'_>, lines: &[(usize, &str)]) {
     let tree = diagnoser.tree();
-    // Lines that cannot be read are reported when they are scored.
-    let cases: Vec<Evidence> = lines
+    // Each pattern's count, with one of its cases (any: a pattern's tree does not depend on the
+    // observed values). Lines that cannot be read are reported when they are scored.
+    let patterns: HashMap<Vec<usize>, (usize, Evidence)> = lines
         .par_iter()
         .filter_map(|(_, line)| {
             let case: Value = serde_json::from_str(line).ok()?;
@@ -194,12 +195,17 @@ fn prepare_frequent_patterns(net: &Network, diagnoser: &Diagnoser<'_>, lines: &[
                 Some(e) => diagnosis::evidence_from_json(net, e).ok(),
             }
         })
-        .collect();
-    let mut patterns: HashMap<Vec<usize>, (usize, &Evidence)> = HashMap::new();
-    for e in &cases {
-        patterns.entry(tree.pattern(e)).or_insert((0, e)).0 += 1;
-    }
-    let mut frequent: Vec<(Vec<usize>, (usize, &Evidence))> = patterns
+        .fold(HashMap::new, |mut counts, e| {
+            counts.entry(tree.pattern(&e)).or_insert((0, e)).0 += 1;
+            counts
+        })
+        .reduce(HashMap::new, |mut a, b| {
+            for (pattern, (n, e)) in b {
+                a.entry(pattern).or_insert((0, e)).0 += n;
+            }
+            a
+        });
+    let mut frequent: Vec<(Vec<usize>, (usize, Evidence))> = patterns
         .into_iter()
         .filter(|(p, (n, _))| !p.is_empty() && *n >= PREPARE_MIN_CASES)
         .collect();
@@ -210,7 +216,7 @@ fn prepare_frequent_patterns(net: &Network, diagnoser: &Diagnoser<'_>, lines: &[
             break;
         }
         // A pattern too large to compile fails again, with its message, when scored.
-        if let Ok(stats) = tree.prepare(evidence) {
+        if let Ok(stats) = tree.prepare(&evidence) {
             entries += stats.total_entries;
         }
     }
