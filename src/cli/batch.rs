@@ -188,13 +188,7 @@ fn prepare_frequent_patterns(net: &Network, diagnoser: &Diagnoser<'_>, lines: &[
     // observed values). Lines that cannot be read are reported when they are scored.
     let patterns: HashMap<Vec<usize>, (usize, Evidence)> = lines
         .par_iter()
-        .filter_map(|(_, line)| {
-            let case: Value = serde_json::from_str(line).ok()?;
-            match case.get("evidence") {
-                None => Some(Evidence::new()),
-                Some(e) => diagnosis::evidence_from_json(net, e).ok(),
-            }
-        })
+        .filter_map(|(_, line)| read_case(net, line).1.ok())
         .fold(HashMap::new, |mut counts, e| {
             counts.entry(tree.pattern(&e)).or_insert((0, e)).0 += 1;
             counts
@@ -233,25 +227,13 @@ fn score(
     out: &mut String,
 ) -> Option<String> {
     let net = writer.network();
-    let mut fail = |id: Value, message: String| {
-        out.push_str(&json!({ "id": id, "error": message }).to_string());
-        Some(message)
-    };
-    let case: Value = match serde_json::from_str(line) {
-        Ok(v) => v,
-        Err(e) => return fail(Value::Null, format!("not a JSON object: {e}")),
-    };
-    let Some(obj) = case.as_object() else {
-        return fail(Value::Null, "not a JSON object".to_string());
-    };
-    let id = obj.get("id").cloned().unwrap_or(Value::Null);
-    let evidence = match obj.get("evidence") {
-        None => Ok(radix::evidence::Evidence::new()),
-        Some(e) => diagnosis::evidence_from_json(net, e),
-    };
+    let (id, evidence) = read_case(net, line);
     let evidence = match evidence {
         Ok(e) => e,
-        Err(e) => return fail(id, e.to_string()),
+        Err(message) => {
+            out.push_str(&json!({ "id": id, "error": message }).to_string());
+            return Some(message);
+        }
     };
     match diagnoser.diagnose(ws, &evidence) {
         Ok(d) => {
@@ -269,6 +251,24 @@ fn score(
             Some(failure.error.to_string())
         }
     }
+}
+
+/// Reads one input line: the case's id (null when it has none or the line is not a JSON
+/// object) and its evidence, or why the line cannot be scored.
+fn read_case(net: &Network, line: &str) -> (Value, Result<Evidence, String>) {
+    let case: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => return (Value::Null, Err(format!("not a JSON object: {e}"))),
+    };
+    let Some(obj) = case.as_object() else {
+        return (Value::Null, Err("not a JSON object".to_string()));
+    };
+    let id = obj.get("id").cloned().unwrap_or(Value::Null);
+    let evidence = match obj.get("evidence") {
+        None => Ok(Evidence::new()),
+        Some(e) => diagnosis::evidence_from_json(net, e).map_err(|e| e.to_string()),
+    };
+    (id, evidence)
 }
 
 /// `{"id": ..., ...rest}` with the id first.

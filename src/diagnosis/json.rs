@@ -158,7 +158,7 @@ impl<'n> DiagnosisWriter<'n> {
     }
 
     /// Appends the evidence as [`evidence_json`] gives it.
-    pub fn write_evidence(&self, evidence: &Evidence, out: &mut String) {
+    fn write_evidence(&self, evidence: &Evidence, out: &mut String) {
         out.push('{');
         for (i, (v, obs)) in evidence.iter().enumerate() {
             if i > 0 {
@@ -189,7 +189,7 @@ impl<'n> DiagnosisWriter<'n> {
     }
 
     /// Appends the triage as [`triage_json`] gives it.
-    pub fn write_triage(&self, triage: &Triage, out: &mut String) {
+    fn write_triage(&self, triage: &Triage, out: &mut String) {
         out.push_str("{\"level\":\"");
         out.push_str(triage.level.as_str());
         out.push_str("\",\"overrides\":[");

@@ -476,12 +476,16 @@ impl<'n> JunctionTree<'n> {
         Ok(s.cliques.iter().map(|c| c.vars.clone()).collect())
     }
 
+    /// Where a variable's states lie in the flat likelihood and marginal buffers.
+    fn states(&self, v: VarId) -> std::ops::Range<usize> {
+        self.var_offsets[v]..self.var_offsets[v + 1]
+    }
+
     /// Fresh buffers for queries on this tree.
     pub fn workspace(&self) -> Workspace {
         Workspace::default()
     }
 
-    /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
     /// The pattern of hard evidence a query runs on: the observed variables whose state is
     /// certain, in increasing order (the key of the trees compiled per pattern).
     pub fn pattern(&self, evidence: &Evidence) -> Vec<VarId> {
@@ -533,6 +537,7 @@ impl<'n> JunctionTree<'n> {
         build(self.network, &observed, &options, id)
     }
 
+    /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
     fn structure_for(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
         let pattern = self.pattern(evidence);
         if let (true, Some(tree)) = (pattern.is_empty(), &self.pinned) {
@@ -554,7 +559,7 @@ impl<'n> JunctionTree<'n> {
             }
             // On a small network a pattern seen for the first time runs on the tree without
             // evidence: a one-off query does not pay for compiling a tree of its own.
-            if let (Some(tree), false) = (&self.pinned, self.options.reproducible) {
+            if let Some(tree) = &self.pinned {
                 // Forget the counts now and then, so a stream of one-off patterns cannot grow
                 // the map without bound.
                 if cache.seen.len() >= 1 << 16 {
@@ -739,7 +744,7 @@ impl<'n> JunctionTree<'n> {
         ws.processed.fill(prior.is_none());
         for (v, obs) in evidence.iter() {
             let Some(home) = s.homes[v] else { continue };
-            let range = self.var_offsets[v]..self.var_offsets[v + 1];
+            let range = self.states(v);
             let w = &mut ws.likelihood[range];
             match obs {
                 Observation::Is(x) => w
@@ -785,15 +790,17 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
+        // A recomputed root also does its distribute step in its collect sweep: it needs no
+        // message from above, so its potential need not be stored and swept again.
+        let fused = |ws: &Workspace, c: usize| {
+            s.cliques[c].parent.is_none() && ws.processed[c] && ws.needed[c]
+        };
         // Collect: recompute the marked cliques, leaves first.
         for &c in &s.collect_order {
             if !ws.processed[c] {
                 continue;
             }
-            // A root also does its distribute step in its collect sweep: it needs no message
-            // from above, so its potential need not be stored and swept again.
-            let fused = s.cliques[c].parent.is_none() && ws.needed[c];
-            let total = self.collect_clique(s, prior, ws, c, Some(evidence), fused);
+            let total = self.collect_clique(s, prior, ws, c, Some(evidence), fused(ws, c));
             match total {
                 Some(total) if total > 0.0 && total.is_finite() => {
                     ln_p += total.ln() + ws.ln_scale[c];
@@ -807,8 +814,7 @@ impl<'n> JunctionTree<'n> {
 
         // Distribute from the roots down (the roots recomputed above have done theirs).
         for &c in s.collect_order.iter().rev() {
-            let fused = s.cliques[c].parent.is_none() && ws.processed[c];
-            if ws.needed[c] && !fused {
+            if ws.needed[c] && !fused(ws, c) {
                 self.distribute_clique(s, prior, ws, c);
             }
         }
@@ -932,11 +938,7 @@ impl<'n> JunctionTree<'n> {
                     apply(self.tables[t.child], bases[t.port], &clique.ports[t.port]);
                 }
                 for &(child, p) in &clique.children {
-                    let range = s.cliques[child].sep_range();
-                    let message = match (processed[child], prior) {
-                        (false, Some(prior)) => &prior.up[range],
-                        _ => &up_all[range],
-                    };
+                    let message = sent_up(s, prior, processed, up_all, child);
                     apply(message, bases[p], &clique.ports[p]);
                 }
                 if !loaded {
@@ -946,7 +948,7 @@ impl<'n> JunctionTree<'n> {
             if with_evidence {
                 for &(v, p) in &clique.homes {
                     if has_likelihood[v] {
-                        let w = &likelihood[self.var_offsets[v]..self.var_offsets[v + 1]];
+                        let w = &likelihood[self.states(v)];
                         multiply(out, w, bases[p], &clique.ports[p]);
                     }
                 }
@@ -1070,7 +1072,7 @@ impl<'n> JunctionTree<'n> {
         }
         for &(v, _) in &clique.homes {
             if wanted[v] {
-                marginals[self.var_offsets[v]..self.var_offsets[v + 1]].fill(0.0);
+                marginals[self.states(v)].fill(0.0);
             }
         }
     }
@@ -1091,7 +1093,7 @@ impl<'n> JunctionTree<'n> {
     ) {
         for &(v, p) in &clique.homes {
             if wanted[v] {
-                let m = &mut marginals[self.var_offsets[v]..self.var_offsets[v + 1]];
+                let m = &mut marginals[self.states(v)];
                 scatter_add(m, values, bases[p], &clique.ports[p]);
             }
         }
@@ -1117,7 +1119,7 @@ impl<'n> JunctionTree<'n> {
             let state = evidence.certain_state(v, card).expect("pattern variable");
             return Ok((0..card).map(|i| f64::from(u8::from(i == state))).collect());
         }
-        let mut m = ws.marginals[self.var_offsets[v]..self.var_offsets[v + 1]].to_vec();
+        let mut m = ws.marginals[self.states(v)].to_vec();
         let total: f64 = m.iter().sum();
         if total <= 0.0 || !total.is_finite() {
             return Err(self.conflict(evidence));
@@ -1147,6 +1149,22 @@ impl<'n> JunctionTree<'n> {
     }
 }
 
+/// The message a child sent up in the current query: the kept evidence-free one when the
+/// query did not recompute the child.
+fn sent_up<'a>(
+    s: &Structure,
+    prior: Option<&'a Prior>,
+    processed: &[bool],
+    up: &'a [f64],
+    child: usize,
+) -> &'a [f64] {
+    let range = s.cliques[child].sep_range();
+    match (processed[child], prior) {
+        (false, Some(prior)) => &prior.up[range],
+        _ => &up[range],
+    }
+}
+
 /// Ends a clique's distribute step: divides out of each needed child's message what the child
 /// sent up, so it does not count twice, and rescales it to peak at 1.
 fn finish_down(
@@ -1162,12 +1180,8 @@ fn finish_down(
         if !needed[child] {
             continue;
         }
-        let range = s.cliques[child].sep_range();
-        let sent = match (processed[child], prior) {
-            (false, Some(prior)) => &prior.up[range.clone()],
-            _ => &up[range.clone()],
-        };
-        let message = &mut down[range];
+        let sent = sent_up(s, prior, processed, up, child);
+        let message = &mut down[s.cliques[child].sep_range()];
         let mut max = 0.0f64;
         for (d, &u) in message.iter_mut().zip(sent) {
             *d = if u > 0.0 { *d / u } else { 0.0 };
@@ -1757,7 +1771,6 @@ fn build(
                 strides[j * np + p] = s[j];
             }
         }
-        let dynamic = tables.iter().any(|t| !t.observed.is_empty());
         cliques.push(Clique {
             vars: vars.clone(),
             offset,
@@ -1777,7 +1790,7 @@ fn build(
             children,
             tables,
             homes: clique_homes,
-            dynamic,
+            dynamic: dynamic[c],
         });
         offset += len;
     }
@@ -1841,81 +1854,69 @@ fn reroot(parent: &[Option<usize>], dynamic: &[bool], sizes: &[usize]) -> Vec<Op
             neighbours[p].push(c);
         }
     }
-    let mut new_parent = vec![None; k];
-    let mut visited = vec![false; k];
-    let mut component = Vec::new();
-    for start in 0..k {
-        if visited[start] {
+    // Prune leaves without evidence until each tree keeps only the subtree joining its dynamic
+    // cliques (nothing, in a tree without any).
+    let mut degree: Vec<usize> = neighbours.iter().map(Vec::len).collect();
+    let mut kept = vec![true; k];
+    let mut leaves: Vec<usize> = (0..k).filter(|&c| degree[c] <= 1 && !dynamic[c]).collect();
+    while let Some(c) = leaves.pop() {
+        if !kept[c] {
             continue;
         }
-        // The tree of `start`.
-        component.clear();
-        component.push(start);
-        visited[start] = true;
-        let mut next = 0;
-        while next < component.len() {
-            let c = component[next];
-            next += 1;
-            for &d in &neighbours[c] {
-                if !visited[d] {
-                    visited[d] = true;
-                    component.push(d);
-                }
-            }
-        }
-        // Prune leaves without evidence until only the subtree joining the dynamic cliques
-        // is left.
-        let mut degree: Vec<usize> = component.iter().map(|&c| neighbours[c].len()).collect();
-        let local = |c: usize| {
-            component
-                .iter()
-                .position(|&x| x == c)
-                .expect("in component")
-        };
-        let mut kept = vec![true; component.len()];
-        let mut leaves: Vec<usize> = (0..component.len())
-            .filter(|&i| degree[i] <= 1 && !dynamic[component[i]])
-            .collect();
-        let mut left = component.len();
-        while let Some(i) = leaves.pop() {
-            if !kept[i] || left == 1 {
-                continue;
-            }
-            kept[i] = false;
-            left -= 1;
-            for &d in &neighbours[component[i]] {
-                let j = local(d);
-                if kept[j] {
-                    degree[j] -= 1;
-                    if degree[j] <= 1 && !dynamic[d] {
-                        leaves.push(j);
-                    }
-                }
-            }
-        }
-        let any_dynamic = component.iter().any(|&c| dynamic[c]);
-        let root = (0..component.len())
-            .filter(|&i| kept[i] || !any_dynamic)
-            .max_by_key(|&i| (sizes[component[i]], std::cmp::Reverse(component[i])))
-            .map(|i| component[i])
-            .expect("a tree has a clique");
-        // Orient the tree away from the root.
-        let mut order = vec![root];
-        new_parent[root] = None;
-        let mut seen = std::collections::HashSet::from([root]);
-        let mut next = 0;
-        while next < order.len() {
-            let c = order[next];
-            next += 1;
-            for &d in &neighbours[c] {
-                if seen.insert(d) {
-                    new_parent[d] = Some(c);
-                    order.push(d);
+        kept[c] = false;
+        for &d in &neighbours[c] {
+            if kept[d] {
+                degree[d] -= 1;
+                if degree[d] <= 1 && !dynamic[d] {
+                    leaves.push(d);
                 }
             }
         }
     }
+    // Orient each tree away from its root: its largest kept clique, or its largest clique when
+    // it has no evidence.
+    let mut new_parent = vec![None; k];
+    let mut found = vec![false; k];
+    let mut oriented = vec![false; k];
+    let mut tree = Vec::new();
+    for start in 0..k {
+        if found[start] {
+            continue;
+        }
+        tree.clear();
+        breadth_first(&neighbours, start, &mut found, |c, _| tree.push(c));
+        let any_kept = tree.iter().any(|&c| kept[c]);
+        let root = *tree
+            .iter()
+            .filter(|&&c| kept[c] || !any_kept)
+            .max_by_key(|&&c| (sizes[c], std::cmp::Reverse(c)))
+            .expect("a tree has a clique");
+        breadth_first(&neighbours, root, &mut oriented, |c, from| {
+            new_parent[c] = from
+        });
+    }
     new_parent
+}
+
+/// Visits the tree of `start` breadth first, skipping and marking cliques in `seen`: calls
+/// `visit(clique, the neighbour it was reached from)`.
+fn breadth_first(
+    neighbours: &[Vec<usize>],
+    start: usize,
+    seen: &mut [bool],
+    mut visit: impl FnMut(usize, Option<usize>),
+) {
+    let mut queue = std::collections::VecDeque::from([(start, None)]);
+    seen[start] = true;
+    while let Some((c, from)) = queue.pop_front() {
+        visit(c, from);
+        for &d in &neighbours[c] {
+            if !seen[d] {
+                seen[d] = true;
+                queue.push_back((d, Some(c)));
+            }
+        }
+    }
 }
 
 /// The observed variables of a table's scope with their strides in it.
