@@ -1633,6 +1633,7 @@ fn build(
         })
         .collect();
     let sizes: Vec<usize> = vars_of.iter().map(|v| len_of(v)).collect();
+    let parent_of = reattach(&vars_of, parent_of, &sizes, n);
     let parent_of = reroot(&parent_of, &dynamic, &sizes);
     // Each clique's separator with its parent (ordered below).
     let mut seps: Vec<Vec<VarId>> = vec![Vec::new(); k];
@@ -1838,6 +1839,55 @@ fn build(
     })
 }
 
+/// Hangs each clique from the smallest clique that holds its separator, outside its own
+/// subtree.
+///
+/// The elimination tree hangs a clique from the clique of its first-eliminated neighbour, often
+/// a large one, and every edge costs a query a sweep of each of its two cliques (one step of
+/// each pass). Any clique that holds the separator can take the parent's place: by running
+/// intersection every clique on the path between them holds it too, so the subtree moved there
+/// keeps each variable's cliques connected, and its separator is unchanged.
+fn reattach(
+    vars: &[Vec<VarId>],
+    mut parent: Vec<Option<usize>>,
+    sizes: &[usize],
+    n: usize,
+) -> Vec<Option<usize>> {
+    let mut holding: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (c, members) in vars.iter().enumerate() {
+        for &v in members {
+            holding[v].push(c);
+        }
+    }
+    for c in 0..vars.len() {
+        let Some(p) = parent[c] else { continue };
+        let sep: Vec<VarId> = vars[c]
+            .iter()
+            .copied()
+            .filter(|v| vars[p].contains(v))
+            .collect();
+        let Some(&rarest) = sep.iter().min_by_key(|&&v| holding[v].len()) else {
+            continue;
+        };
+        let mut best = p;
+        for &j in &holding[rarest] {
+            if sizes[j] >= sizes[best] || !sep.iter().all(|v| vars[j].contains(v)) {
+                continue;
+            }
+            // Not below `c` (that would close a cycle).
+            let mut up = Some(j);
+            while let Some(x) = up.filter(|&x| x != c) {
+                up = parent[x];
+            }
+            if up.is_none() {
+                best = j;
+            }
+        }
+        parent[c] = Some(best);
+    }
+    parent
+}
+
 /// Re-roots each tree of a forest (given by parent links) where its evidence is.
 ///
 /// A query with a kept evidence-free pass recomputes, in its collect pass, the cliques on the
@@ -1988,6 +2038,26 @@ mod tests {
 
     /// Every (variable order, separator) pair of a small clique: the sweep visits entries in
     /// row-major order, and a port's offsets match the direct index computation.
+    #[test]
+    fn cliques_hang_from_the_smallest_clique_holding_their_separator() {
+        // Clique 0 {0,1,2,3} is the root; 1 {1,2,4} and 2 {2,5} hang from it, 3 {2,4,6} from 1.
+        let vars = vec![vec![0, 1, 2, 3], vec![1, 2, 4], vec![2, 5], vec![2, 4, 6]];
+        let sizes = [81, 27, 9, 27];
+        let parent = vec![None, Some(0), Some(0), Some(1)];
+        let moved = reattach(&vars, parent, &sizes, 7);
+        // 2's separator {2} is held by 1 and 3, smaller than 0; 1 is the first of the
+        // smallest. 3's separator {2, 4} is held by 1 only. 1's by 0 only.
+        assert_eq!(moved, vec![None, Some(0), Some(1), Some(1)]);
+        // A clique never moves below itself: 1 {2,4,7}'s separator {2,4} is held by its
+        // child 2 {2,4,6}, smaller than its parent, but 1 stays.
+        let vars = vec![vec![0, 2, 4], vec![2, 4, 7], vec![2, 4, 6]];
+        let parent = vec![None, Some(0), Some(1)];
+        assert_eq!(
+            reattach(&vars, parent, &[64, 32, 8], 8),
+            vec![None, Some(0), Some(1)]
+        );
+    }
+
     #[test]
     fn sweeps_index_ports_like_direct_computation() {
         let cards = [2, 3, 2, 4, 3, 5];
