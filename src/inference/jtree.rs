@@ -191,6 +191,8 @@ struct Structure {
 struct Prior {
     potentials: Vec<f64>,
     up: Vec<f64>,
+    /// The reciprocals of `up` (0 for 0): distribute divides by them.
+    up_inv: Vec<f64>,
     /// ln of the true scale of each clique's upward message.
     up_ln: Vec<f64>,
 }
@@ -270,12 +272,15 @@ pub struct Workspace {
     /// The structure whose sizes the buffers have.
     structure: Option<usize>,
     potentials: Vec<f64>,
-    /// Upward messages, rescaled to peak at 1.
+    /// Upward messages, rescaled to peak at 1, and their reciprocals (0 for 0).
     up: Vec<f64>,
+    up_inv: Vec<f64>,
     /// Upward messages divided by the evidence-free ones (when those are kept).
     ratio: Vec<f64>,
-    /// Downward messages (sums into them first, then the messages).
+    /// Downward messages (sums into them first, then the messages), and per clique the
+    /// factor that rescales its message to peak at 1 (applied as the child reads it).
     down: Vec<f64>,
+    down_scale: Vec<f64>,
     /// Per clique: ln of the true scale of its potential, and of its upward message.
     ln_scale: Vec<f64>,
     up_ln: Vec<f64>,
@@ -657,13 +662,14 @@ impl<'n> JunctionTree<'n> {
         for (buffer, len) in [
             (&mut ws.potentials, need),
             (&mut ws.up, s.separator_entries),
+            (&mut ws.up_inv, s.separator_entries),
             (&mut ws.down, s.separator_entries),
         ] {
             if buffer.len() < len {
                 buffer.resize(len, 0.0);
             }
         }
-        for scale in [&mut ws.ln_scale, &mut ws.up_ln] {
+        for scale in [&mut ws.ln_scale, &mut ws.up_ln, &mut ws.down_scale] {
             scale.clear();
             scale.resize(n, 0.0);
         }
@@ -697,6 +703,7 @@ impl<'n> JunctionTree<'n> {
         Prior {
             potentials: ws.potentials,
             up: ws.up,
+            up_inv: ws.up_inv,
             up_ln: ws.up_ln,
         }
     }
@@ -839,8 +846,10 @@ impl<'n> JunctionTree<'n> {
         let Workspace {
             potentials,
             up,
+            up_inv,
             ratio,
             down,
+            down_scale,
             ln_scale,
             up_ln,
             processed,
@@ -962,31 +971,52 @@ impl<'n> JunctionTree<'n> {
             }
         });
         if fused {
-            finish_down(s, clique, prior, needed, processed, up, down);
+            finish_down(
+                s,
+                clique,
+                prior,
+                needed,
+                processed,
+                (up, up_inv),
+                down,
+                down_scale,
+            );
             return Some(total);
         }
         if clique.parent.is_none() {
             return Some(sum(pot));
         }
         let max = sep.iter().fold(0.0f64, |m, &x| m.max(x));
-        if max > 0.0 && max.is_finite() {
-            let inv = 1.0 / max;
-            sep.iter_mut().for_each(|x| *x *= inv);
+        let scale = if max > 0.0 && max.is_finite() {
             up_ln[c] = ln_scale[c] + max.ln();
+            1.0 / max
         } else {
             // Impossible evidence below (or, without evidence, a deterministic table that
             // forbids every separator state, which no query then reads).
             up_ln[c] = f64::NEG_INFINITY;
-        }
+            1.0
+        };
+        // The message, its reciprocals for the distribute step and, with the evidence-free
+        // pass kept, its ratio to the evidence-free message, in one pass.
         let range = clique.sep_range();
-        up[range.clone()].copy_from_slice(sep);
-        if let Some(prior) = prior {
-            for ((r, &u), &u0) in ratio[range.clone()]
-                .iter_mut()
-                .zip(sep.iter())
-                .zip(&prior.up[range])
-            {
-                *r = if u0 > 0.0 { u / u0 } else { 0.0 };
+        let message = up[range.clone()].iter_mut().zip(&mut up_inv[range.clone()]);
+        match prior {
+            Some(prior) => {
+                let rows = message
+                    .zip(sep.iter())
+                    .zip(&mut ratio[range.clone()])
+                    .zip(prior.up_inv[range.clone()].iter().zip(&prior.up[range]));
+                for ((((u, i), &x), r), (&i0, &u0)) in rows {
+                    *u = x * scale;
+                    *i = reciprocal(*u);
+                    *r = divide(*u, i0, u0);
+                }
+            }
+            None => {
+                for ((u, i), &x) in message.zip(sep.iter()) {
+                    *u = x * scale;
+                    *i = reciprocal(*u);
+                }
             }
         }
         None
@@ -1006,7 +1036,9 @@ impl<'n> JunctionTree<'n> {
         let Workspace {
             potentials,
             up,
+            up_inv,
             down,
+            down_scale,
             processed,
             needed,
             wanted,
@@ -1025,7 +1057,10 @@ impl<'n> JunctionTree<'n> {
         };
         // The message from the parent, set aside: the children's sums go into `down` too.
         let from_parent = &mut sep[..clique.sep_len];
-        from_parent.copy_from_slice(&down[clique.sep_range()]);
+        let scale = down_scale[c];
+        for (f, &d) in from_parent.iter_mut().zip(&down[clique.sep_range()]) {
+            *f = d * scale;
+        }
         self.clear_accumulators(s, clique, needed, wanted, down, marginals);
         let block = clique.block;
         let tmp = &mut scratch[..block];
@@ -1051,7 +1086,16 @@ impl<'n> JunctionTree<'n> {
             };
             self.scatter_down(s, clique, needed, wanted, down, marginals, values, bases);
         });
-        finish_down(s, clique, prior, needed, processed, up, down);
+        finish_down(
+            s,
+            clique,
+            prior,
+            needed,
+            processed,
+            (up, up_inv),
+            down,
+            down_scale,
+        );
     }
 
     /// Zeroes what a clique's distribute step sums into: the marginals of the wanted
@@ -1166,32 +1210,52 @@ fn sent_up<'a>(
 }
 
 /// Ends a clique's distribute step: divides out of each needed child's message what the child
-/// sent up, so it does not count twice, and rescales it to peak at 1.
+/// sent up, so it does not count twice, and sets the factor that rescales it to peak at 1.
+#[allow(clippy::too_many_arguments)]
 fn finish_down(
     s: &Structure,
     clique: &Clique,
     prior: Option<&Prior>,
     needed: &[bool],
     processed: &[bool],
-    up: &[f64],
+    (up, up_inv): (&[f64], &[f64]),
     down: &mut [f64],
+    down_scale: &mut [f64],
 ) {
     for &(child, _) in &clique.children {
         if !needed[child] {
             continue;
         }
-        let sent = sent_up(s, prior, processed, up, child);
-        let message = &mut down[s.cliques[child].sep_range()];
+        let range = s.cliques[child].sep_range();
+        let (sent, sent_inv) = match (processed[child], prior) {
+            (false, Some(prior)) => (&prior.up[range.clone()], &prior.up_inv[range.clone()]),
+            _ => (&up[range.clone()], &up_inv[range.clone()]),
+        };
         let mut max = 0.0f64;
-        for (d, &u) in message.iter_mut().zip(sent) {
-            *d = if u > 0.0 { *d / u } else { 0.0 };
+        for ((d, &i), &u) in down[range].iter_mut().zip(sent_inv).zip(sent) {
+            *d = divide(*d, i, u);
             max = max.max(*d);
         }
-        if max > 0.0 && max.is_finite() {
-            let inv = 1.0 / max;
-            message.iter_mut().for_each(|d| *d *= inv);
-        }
+        down_scale[child] = if max > 0.0 && max.is_finite() {
+            1.0 / max
+        } else {
+            1.0
+        };
     }
+}
+
+/// 1/x, or 0 for 0 (a message entry of 0 divides to 0: its state is impossible). Messages are
+/// divided by multiplying with these, computed once per message.
+#[inline]
+fn reciprocal(x: f64) -> f64 {
+    if x > 0.0 { 1.0 / x } else { 0.0 }
+}
+
+/// `x / u` given `inv = reciprocal(u)`: a multiplication, or a division where `u` is so small
+/// (subnormal) that its reciprocal overflows.
+#[inline]
+fn divide(x: f64, inv: f64, u: f64) -> f64 {
+    if inv.is_finite() { x * inv } else { x / u }
 }
 
 /// Where the slice of a table with observed variables starts, for the evidence's states.
