@@ -489,15 +489,15 @@ fn junction_tree_and_elimination_agree_on_the_model() {
         for f in findings {
             e.parse_assignment(&net, f).unwrap();
         }
-        let targets: Vec<usize> = d.posteriors.marginals.iter().map(|(v, _)| *v).collect();
+        let targets: Vec<usize> = d.posteriors.iter().map(|(v, _)| v).collect();
         let reference = ve.posteriors(&e, &targets).unwrap();
         assert!((reference.ln_p_evidence - d.posteriors.ln_p_evidence).abs() < 1e-12);
-        for ((v, a), (_, b)) in d.posteriors.marginals.iter().zip(&reference.marginals) {
+        for ((v, a), (_, b)) in d.posteriors.iter().zip(reference.iter()) {
             for (x, y) in a.iter().zip(b) {
                 assert!(
                     (x - y).abs() < 1e-12,
                     "`{}`: {x} vs {y}",
-                    net.variable(*v).id()
+                    net.variable(v).id()
                 );
             }
         }

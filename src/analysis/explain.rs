@@ -64,7 +64,7 @@ fn probability(
         return Ok(w[var.positive_state()] / w.iter().sum::<f64>());
     }
     let post = diagnoser.tree().posteriors_of(ws, evidence, &[origin])?;
-    Ok(post.marginals[0].1[var.positive_state()])
+    Ok(post.marginal(origin).expect("requested")[var.positive_state()])
 }
 
 /// Explains the posterior of `origin` given `evidence`.

@@ -53,9 +53,8 @@ pub(crate) fn origin_posteriors(
     let origins: Vec<VarId> = network.with_role(Role::Origin).collect();
     let post = diagnoser.tree().posteriors_of(ws, evidence, &origins)?;
     let probs = post
-        .marginals
         .iter()
-        .map(|(v, p)| (*v, p[network.variable(*v).positive_state()]))
+        .map(|(v, p)| (v, p[network.variable(v).positive_state()]))
         .collect();
     Ok((probs, post.ln_p_evidence))
 }

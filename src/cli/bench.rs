@@ -91,8 +91,8 @@ pub fn run(args: &BenchArgs) -> Result<i32, String> {
         rows.push((evidence.len(), cold_us, median(warm), pattern));
         if args.posteriors_out.is_some() {
             let mut marginals = serde_json::Map::new();
-            for (v, p) in &post.marginals {
-                let var = net.variable(*v);
+            for (v, p) in post.iter() {
+                let var = net.variable(v);
                 let states: serde_json::Map<String, Value> = var
                     .states()
                     .iter()

@@ -162,7 +162,7 @@ fn print_text(net: &Network, evidence: &Evidence, d: &Diagnosis, shown: &[usize]
     if d.origins.is_empty() {
         // A network without diagnostic roles (e.g. read from BIF): show every posterior.
         println!("No variable has the role `origin`; the posterior of every unobserved variable:");
-        shown = d.posteriors.marginals.iter().map(|(v, _)| *v).collect();
+        shown = d.posteriors.iter().map(|(v, _)| v).collect();
     } else {
         println!("Origins, ranked (posterior probability the origin is present):");
     }

@@ -138,13 +138,13 @@ impl<'n> DiagnosisWriter<'n> {
             out.push('}');
         }
         out.push_str("],\"posteriors\":{");
-        for (i, (v, p)) in posteriors.marginals.iter().enumerate() {
+        for (i, (v, p)) in posteriors.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&self.ids[*v]);
+            out.push_str(&self.ids[v]);
             out.push_str(":{");
-            for (k, (state, x)) in self.states[*v].iter().zip(p).enumerate() {
+            for (k, (state, x)) in self.states[v].iter().zip(p).enumerate() {
                 if k > 0 {
                     out.push(',');
                 }
@@ -417,8 +417,8 @@ mod tests {
             })
             .collect();
         let mut posteriors = Map::new();
-        for (v, p) in &d.posteriors.marginals {
-            let var = net.variable(*v);
+        for (v, p) in d.posteriors.iter() {
+            let var = net.variable(v);
             let states: Map<String, Value> = var
                 .states()
                 .iter()

@@ -84,7 +84,7 @@ impl<'n> Diagnoser<'n> {
     fn from_tree(tree: JunctionTree<'n>) -> Result<Self, InferenceError> {
         let mut ws = tree.workspace();
         let prior = tree.posteriors(&mut ws, &Evidence::new())?;
-        let priors = prior.marginals.into_iter().map(|(_, p)| p).collect();
+        let priors = prior.iter().map(|(_, p)| p.to_vec()).collect();
         Ok(Diagnoser { tree, priors })
     }
 

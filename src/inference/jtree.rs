@@ -598,16 +598,17 @@ impl<'n> JunctionTree<'n> {
     ) -> Result<Posteriors, InferenceError> {
         let s = self.structure_for(evidence)?;
         let ln_p = self.propagate_on(&s, ws, evidence, None)?;
-        let mut marginals = Vec::with_capacity(self.network.len() - evidence.len());
+        let mut post = Posteriors::with_capacity(
+            ln_p,
+            self.network.len() - evidence.len(),
+            *self.var_offsets.last().unwrap_or(&0),
+        );
         for v in 0..self.network.len() {
             if !evidence.contains(v) {
-                marginals.push((v, self.marginal(&s, ws, evidence, v)?));
+                self.marginal(&s, ws, evidence, v, &mut post)?;
             }
         }
-        Ok(Posteriors {
-            ln_p_evidence: ln_p,
-            marginals,
-        })
+        Ok(post)
     }
 
     /// The posteriors of the given variables only, and P(evidence). Cheaper than
@@ -620,14 +621,11 @@ impl<'n> JunctionTree<'n> {
     ) -> Result<Posteriors, InferenceError> {
         let s = self.structure_for(evidence)?;
         let ln_p = self.propagate_on(&s, ws, evidence, Some(targets))?;
-        let marginals = targets
-            .iter()
-            .map(|&v| Ok((v, self.marginal(&s, ws, evidence, v)?)))
-            .collect::<Result<_, InferenceError>>()?;
-        Ok(Posteriors {
-            ln_p_evidence: ln_p,
-            marginals,
-        })
+        let mut post = Posteriors::new(ln_p);
+        for &v in targets {
+            self.marginal(&s, ws, evidence, v, &mut post)?;
+        }
+        Ok(post)
     }
 
     /// Enters the evidence and propagates it, distributing towards the cliques of `targets`
@@ -1149,27 +1147,29 @@ impl<'n> JunctionTree<'n> {
         }
     }
 
-    /// The normalised marginal of a variable after propagation: read in the distribute pass,
-    /// or from the evidence for an observed variable.
+    /// Appends the normalised marginal of a variable after propagation to `post`: read in the
+    /// distribute pass, or from the evidence for an observed variable.
     fn marginal(
         &self,
         s: &Structure,
         ws: &Workspace,
         evidence: &Evidence,
         v: VarId,
-    ) -> Result<Vec<f64>, InferenceError> {
+        post: &mut Posteriors,
+    ) -> Result<(), InferenceError> {
         let card = self.network.variable(v).cardinality();
         if s.homes[v].is_none() {
             let state = evidence.certain_state(v, card).expect("pattern variable");
-            return Ok((0..card).map(|i| f64::from(u8::from(i == state))).collect());
+            post.push_with(v, (0..card).map(|i| f64::from(u8::from(i == state))));
+            return Ok(());
         }
-        let mut m = ws.marginals[self.states(v)].to_vec();
+        let m = &ws.marginals[self.states(v)];
         let total: f64 = m.iter().sum();
         if total <= 0.0 || !total.is_finite() {
             return Err(self.conflict(evidence));
         }
-        m.iter_mut().for_each(|x| *x /= total);
-        Ok(m)
+        post.push_with(v, m.iter().map(|x| x / total));
+        Ok(())
     }
 
     /// Names a smallest impossible subset of the evidence (rare path: uses elimination).

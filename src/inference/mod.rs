@@ -49,28 +49,89 @@ pub enum InferenceError {
 }
 
 /// Posterior marginals and the probability of the evidence.
+///
+/// The distributions lie end to end in one buffer: a query allocates once, not once per
+/// variable.
+///
+/// ```
+/// use radix::inference::Posteriors;
+/// let mut post = Posteriors::new(-1.5);
+/// post.push(3, &[0.25, 0.75]);
+/// post.push(0, &[1.0, 0.0, 0.0]);
+/// assert_eq!(post.marginal(0), Some(&[1.0, 0.0, 0.0][..]));
+/// assert_eq!(post.iter().map(|(v, _)| v).collect::<Vec<_>>(), vec![3, 0]);
+/// assert_eq!(post.marginal(1), None);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posteriors {
     /// ln P(evidence).
     pub ln_p_evidence: f64,
-    /// The posterior distribution of each requested variable, in request order.
-    pub marginals: Vec<(VarId, Vec<f64>)>,
+    /// Each requested variable, in request order, with where its distribution ends in
+    /// `values` (it starts where the previous one ends).
+    ends: Vec<(VarId, usize)>,
+    values: Vec<f64>,
 }
 
 impl Posteriors {
+    /// No marginals yet.
+    pub fn new(ln_p_evidence: f64) -> Self {
+        Posteriors {
+            ln_p_evidence,
+            ends: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Room for `vars` marginals of `values` entries in all.
+    pub fn with_capacity(ln_p_evidence: f64, vars: usize, values: usize) -> Self {
+        Posteriors {
+            ln_p_evidence,
+            ends: Vec::with_capacity(vars),
+            values: Vec::with_capacity(values),
+        }
+    }
+
+    /// Appends the posterior distribution of a variable.
+    pub fn push(&mut self, var: VarId, distribution: &[f64]) {
+        self.push_with(var, distribution.iter().copied());
+    }
+
+    /// Appends the posterior distribution of a variable, entry by entry.
+    pub fn push_with(&mut self, var: VarId, distribution: impl IntoIterator<Item = f64>) {
+        self.values.extend(distribution);
+        self.ends.push((var, self.values.len()));
+    }
+
     /// P(evidence) (may underflow to 0 for very unlikely evidence; see [`Self::log10_p_evidence`]).
     pub fn p_evidence(&self) -> f64 {
         self.ln_p_evidence.exp()
     }
+
     /// log10 P(evidence).
     pub fn log10_p_evidence(&self) -> f64 {
         self.ln_p_evidence / std::f64::consts::LN_10
     }
+
+    /// The number of marginals.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Each variable with its posterior distribution, in request order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (VarId, &[f64])> + '_ {
+        self.ends.iter().enumerate().map(|(i, &(v, end))| {
+            let start = if i == 0 { 0 } else { self.ends[i - 1].1 };
+            (v, &self.values[start..end])
+        })
+    }
+
     /// The posterior of one variable, if it was requested.
     pub fn marginal(&self, var: VarId) -> Option<&[f64]> {
-        self.marginals
-            .iter()
-            .find(|(v, _)| *v == var)
-            .map(|(_, p)| p.as_slice())
+        self.iter().find(|&(v, _)| v == var).map(|(_, p)| p)
     }
 }

@@ -216,15 +216,12 @@ impl<'n> VariableElimination<'n> {
         if ln == f64::NEG_INFINITY {
             return Err(self.conflict(evidence));
         }
-        let mut marginals = Vec::with_capacity(targets.len());
+        let mut post = Posteriors::new(ln);
         for &t in targets {
             let (f, _) = self.joint_prepared(&prep, &[t], &mut |_, _, _, _| {})?;
-            marginals.push((t, f.values()));
+            post.push(t, &f.values());
         }
-        Ok(Posteriors {
-            ln_p_evidence: ln,
-            marginals,
-        })
+        Ok(post)
     }
 
     /// Sums every variable but `keep_vars` out of the requisite tables (with the evidence
