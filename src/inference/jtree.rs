@@ -83,6 +83,9 @@ enum Port {
         step: usize,
         starts: Vec<u32>,
     },
+    /// Entries `i * step` for the block's entries `i` (of a banded clique, whose block is its
+    /// innermost variable and is swept over a band of it only).
+    Strided { step: usize },
 }
 
 /// A conditional table read by a clique.
@@ -127,6 +130,22 @@ struct Clique {
     homes: Vec<(VarId, usize)>,
     /// Whether one of its tables involves an observed variable.
     dynamic: bool,
+    /// For a clique whose tables are mostly zero along its innermost variable: where its
+    /// entries can be nonzero.
+    bands: Option<Bands>,
+    /// Each port's stride for the innermost variable (where a band starts).
+    inner_strides: Vec<usize>,
+}
+
+/// Where a banded clique's entries can be nonzero: for each position of the outer variables,
+/// the range of states of the innermost one (the block) outside which one of its tables is 0.
+/// Sweeps skip the rest, which is 0 in every potential and message they would write.
+#[derive(Debug, Clone)]
+struct Bands {
+    /// For the evidence-free pass: from the tables without observed variables.
+    prior: Vec<(u32, u32)>,
+    /// For queries: from all its tables, 0 for every state of their observed variables.
+    query: Vec<(u32, u32)>,
 }
 
 impl Clique {
@@ -151,6 +170,9 @@ pub struct TreeStats {
     pub cliques: usize,
     /// The sum of the clique table sizes (entries).
     pub total_entries: usize,
+    /// The entries a query's sweeps visit: all but those that the tables make 0 in cliques
+    /// banded along their innermost variable (see the module docs).
+    pub swept_entries: usize,
     /// The largest clique table (entries).
     pub max_clique_entries: usize,
     /// The sum of the separator table sizes (entries).
@@ -215,6 +237,24 @@ pub struct JunctionTree<'n> {
     /// Trees compiled for patterns of hard evidence, by sorted observed variables (the empty
     /// pattern included), forgotten oldest first when they hold too many entries.
     cache: Mutex<PatternCache>,
+    /// What the bands of the patterns' trees are made of (see [`Ranges`]).
+    ranges: Ranges,
+}
+
+/// For a table, one of its variables (a clique's innermost) and which of the table's variables
+/// are observed (a bit per position in its scope): for each configuration of its other
+/// unobserved variables, the range of that variable's states with a nonzero entry for some
+/// observed states. Computed once per tree: most tables have the same observed variables in
+/// many patterns, and a large table costs a pass over it.
+#[derive(Debug, Default)]
+struct Ranges(Mutex<HashMap<(VarId, VarId, u64), Arc<TableRanges>>>);
+
+/// One entry of [`Ranges`].
+#[derive(Debug)]
+struct TableRanges {
+    ranges: Vec<(u32, u32)>,
+    /// Whether every range is all the states (a table without zeros): nothing to intersect.
+    full: bool,
 }
 
 #[derive(Debug, Default)]
@@ -293,8 +333,9 @@ pub struct Workspace {
     likelihood: Vec<f64>,
     wanted: Vec<bool>,
     marginals: Vec<f64>,
-    /// Sweep scratch.
+    /// Sweep scratch (`shifted`: the bases moved to the start of a band).
     bases: Vec<usize>,
+    shifted: Vec<usize>,
     digits: Vec<usize>,
     block: Vec<f64>,
     sep: Vec<f64>,
@@ -397,7 +438,14 @@ impl<'n> JunctionTree<'n> {
         if options.heuristics.is_empty() {
             options.heuristics = vec![Heuristic::MinFill];
         }
-        let unobserved = Arc::new(build(network, &vec![false; network.len()], &options, 0)?);
+        let ranges = Ranges::default();
+        let unobserved = Arc::new(build(
+            network,
+            &vec![false; network.len()],
+            &options,
+            0,
+            &ranges,
+        )?);
         let stats = unobserved.stats.clone();
         let tables = (0..network.len())
             .map(|v| {
@@ -430,6 +478,7 @@ impl<'n> JunctionTree<'n> {
             stats,
             pinned,
             cache: Mutex::new(cache),
+            ranges,
         };
         // The small tree every first-seen pattern runs on keeps its evidence-free collect pass
         // from the start.
@@ -539,7 +588,7 @@ impl<'n> JunctionTree<'n> {
         // (on the shared networks they find the smallest tree almost always, at half the cost).
         let mut options = self.options.clone();
         options.heuristics.truncate(2);
-        build(self.network, &observed, &options, id)
+        build(self.network, &observed, &options, id, &self.ranges)
     }
 
     /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
@@ -682,6 +731,7 @@ impl<'n> JunctionTree<'n> {
         ws.likelihood.resize(n_states, 1.0);
         ws.marginals.resize(n_states, 0.0);
         ws.bases.resize(s.max_ports, 0);
+        ws.shifted.resize(s.max_ports, 0);
         ws.digits.resize(s.max_outer, 0);
         ws.block.resize(s.max_block, 0.0);
         let max_sep = s.cliques.iter().map(|c| c.sep_len).max().unwrap_or(1);
@@ -858,6 +908,7 @@ impl<'n> JunctionTree<'n> {
             has_likelihood,
             likelihood,
             bases,
+            shifted,
             digits,
             sep,
             ..
@@ -906,15 +957,20 @@ impl<'n> JunctionTree<'n> {
             self.clear_accumulators(s, clique, needed, wanted, down, marginals);
         }
         let mut total = 0.0;
-        sweep(clique, bases, digits, |pos, bases| {
+        let root = clique.parent.is_none();
+        let bands = clique.bands.as_ref().map(|b| match evidence {
+            Some(_) => &b.query[..],
+            None => &b.prior[..],
+        });
+        sweep(clique, bands, bases, shifted, digits, |pos, bases, run| {
             let out = if fused {
-                &mut scratch[..block]
+                &mut scratch[..run.len()]
             } else {
-                &mut pot[pos * block..(pos + 1) * block]
+                &mut pot[pos * block + run.start..pos * block + run.end]
             };
             if let Some(prior) = from_prior {
                 let start = clique.offset + pos * block;
-                out.copy_from_slice(&prior.potentials[start..start + block]);
+                out.copy_from_slice(&prior.potentials[start + run.start..start + run.end]);
                 for t in &clique.tables {
                     if !t.observed.is_empty() {
                         let port = &clique.ports[t.port];
@@ -963,8 +1019,10 @@ impl<'n> JunctionTree<'n> {
             if let Some(p) = clique.parent_port {
                 scatter_add(sep, out, bases[p], &clique.ports[p]);
             }
-            if fused {
+            if root {
                 total += sum(out);
+            }
+            if fused {
                 self.scatter_down(s, clique, needed, wanted, down, marginals, out, bases);
             }
         });
@@ -981,8 +1039,8 @@ impl<'n> JunctionTree<'n> {
             );
             return Some(total);
         }
-        if clique.parent.is_none() {
-            return Some(sum(pot));
+        if root {
+            return Some(total);
         }
         let max = sep.iter().fold(0.0f64, |m, &x| m.max(x));
         let scale = if max > 0.0 && max.is_finite() {
@@ -1042,6 +1100,7 @@ impl<'n> JunctionTree<'n> {
             wanted,
             marginals,
             bases,
+            shifted,
             digits,
             block: scratch,
             sep,
@@ -1061,9 +1120,10 @@ impl<'n> JunctionTree<'n> {
         }
         self.clear_accumulators(s, clique, needed, wanted, down, marginals);
         let block = clique.block;
-        let tmp = &mut scratch[..block];
-        sweep(clique, bases, digits, |pos, bases| {
-            let entries = &pot[pos * block..(pos + 1) * block];
+        let bands = clique.bands.as_ref().map(|b| &b.query[..]);
+        sweep(clique, bands, bases, shifted, digits, |pos, bases, run| {
+            let tmp = &mut scratch[..run.len()];
+            let entries = &pot[pos * block + run.start..pos * block + run.end];
             let values: &[f64] = match clique.parent_port {
                 Some(p) => {
                     match &clique.ports[p] {
@@ -1290,20 +1350,39 @@ fn mark(s: &Structure, ws: &mut Workspace, mut c: usize) {
 /// offset for the block's first entry (`bases` holds their offsets for the clique's first
 /// entry on the way in, and again on the way out).
 #[inline]
+/// Walks a clique's blocks: calls `f(position, bases, run)` with each port's offset for the
+/// block and the range of the block's entries to process (all of them, or a banded clique's
+/// band, with the offsets moved to its start; empty bands are skipped).
 fn sweep(
     clique: &Clique,
+    bands: Option<&[(u32, u32)]>,
     bases: &mut [usize],
+    shifted: &mut [usize],
     digits: &mut [usize],
-    mut f: impl FnMut(usize, &[usize]),
+    mut f: impl FnMut(usize, &[usize], std::ops::Range<usize>),
 ) {
     let np = clique.ports.len();
     let bases = &mut bases[..np];
+    let shifted = &mut shifted[..np];
     let k = clique.outer_cards.len();
     let digits = &mut digits[..k];
     digits.fill(0);
     let count = clique.len / clique.block;
     for pos in 0..count {
-        f(pos, bases);
+        match bands {
+            None => f(pos, bases, 0..clique.block),
+            Some(bands) => {
+                let (lo, hi) = (bands[pos].0 as usize, bands[pos].1 as usize);
+                if lo < hi {
+                    for ((s, &b), &step) in
+                        shifted.iter_mut().zip(&*bases).zip(&clique.inner_strides)
+                    {
+                        *s = b + lo * step;
+                    }
+                    f(pos, shifted, lo..hi);
+                }
+            }
+        }
         // Step the odometer: the last outer variable fastest.
         let mut j = k;
         while j > 0 {
@@ -1372,6 +1451,12 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
                 }),
             }
         }
+        Port::Strided { step } => {
+            let array = &array[base..];
+            for (i, o) in out.iter_mut().enumerate() {
+                *o *= array[i * step];
+            }
+        }
     }
 }
 
@@ -1401,6 +1486,12 @@ fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
                         *o = array[k as usize + i * step];
                     }
                 }),
+            }
+        }
+        Port::Strided { step } => {
+            let array = &array[base..];
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = array[i * step];
             }
         }
     }
@@ -1438,6 +1529,12 @@ fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
                         array[k as usize + i * step] += x;
                     }
                 }),
+            }
+        }
+        Port::Strided { step } => {
+            let array = &mut array[base..];
+            for (i, &x) in values.iter().enumerate() {
+                array[i * step] += x;
             }
         }
     }
@@ -1589,6 +1686,7 @@ fn build(
     observed: &[bool],
     options: &CompileOptions,
     id: usize,
+    ranges: &Ranges,
 ) -> Result<Structure, InferenceError> {
     let (heuristic, plan) = triangulate(network, observed, &options.heuristics);
     // Estimate before allocating anything.
@@ -1793,11 +1891,25 @@ fn build(
     for c in 0..k {
         let vars = &vars_of[c];
         let len = len_of(vars);
-        let (split, outer_cards, block) = sweep_split(vars, &cards);
+        let bands = bands_for(network, vars, &assigned[c], observed, &cards, ranges);
+        // A banded clique's block is its innermost variable, swept over the band only.
+        let (split, outer_cards, block) = match bands {
+            Some(_) => {
+                let split = vars.len() - 1;
+                let outer = vars[..split].iter().map(|&v| cards[v]).collect();
+                (split, outer, cards[vars[split]])
+            }
+            None => sweep_split(vars, &cards),
+        };
         let mut port_strides: Vec<Vec<usize>> = Vec::new();
         let mut ports = Vec::new();
         let mut add_port = |strides: Vec<usize>| {
-            ports.push(port(vars, &strides, split, &cards));
+            let p = match (port(vars, &strides, split, &cards), &bands) {
+                // Over a band of the innermost variable: any length.
+                (Port::Runs { step, .. }, Some(_)) => Port::Strided { step },
+                (p, _) => p,
+            };
+            ports.push(p);
             port_strides.push(strides);
             ports.len() - 1
         };
@@ -1856,6 +1968,11 @@ fn build(
             tables,
             homes: clique_homes,
             dynamic: dynamic[c],
+            inner_strides: port_strides
+                .iter()
+                .map(|s| s.last().copied().unwrap_or(0))
+                .collect(),
+            bands,
         });
         offset += len;
     }
@@ -1874,6 +1991,17 @@ fn build(
         heuristic,
         cliques: k,
         total_entries: offset,
+        swept_entries: cliques
+            .iter()
+            .map(|c| match &c.bands {
+                Some(b) => b
+                    .query
+                    .iter()
+                    .map(|&(lo, hi)| hi.saturating_sub(lo) as usize)
+                    .sum(),
+                None => c.len,
+            })
+            .sum(),
         max_clique_entries: cliques.iter().map(|c| c.len).max().unwrap_or(0),
         separator_entries: sep_offset,
         induced_width: cliques
@@ -1901,6 +2029,211 @@ fn build(
         queries: AtomicUsize::new(0),
         prior: OnceLock::new(),
     })
+}
+
+/// Cliques smaller than this are swept densely: a band's bookkeeping would cost more than it
+/// skips.
+const BAND_MIN_ENTRIES: usize = 4096;
+
+/// Innermost variables with fewer states are not banded (a band's bookkeeping per run).
+const BAND_MIN_STATES: usize = 8;
+
+/// The bands of a clique over `vars` (innermost last) holding the given tables, if they would
+/// skip at least half its entries. Networks with deterministic or banded tables (a quantity
+/// that can only grow from one time step to the next, say) have cliques that are mostly 0.
+fn bands_for(
+    network: &Network,
+    vars: &[VarId],
+    tables: &[VarId],
+    observed: &[bool],
+    cards: &[usize],
+    ranges: &Ranges,
+) -> Option<Bands> {
+    let len: usize = vars.iter().map(|&v| cards[v]).product();
+    let &inner = vars.last()?;
+    if len < BAND_MIN_ENTRIES
+        || vars.len() < 2
+        || cards[inner] < BAND_MIN_STATES
+        || tables.is_empty()
+    {
+        return None;
+    }
+    let fixed = |t: &VarId| {
+        network
+            .cpd(*t)
+            .factor()
+            .scope()
+            .iter()
+            .all(|&u| !observed[u])
+    };
+    let query = band_list(network, vars, tables.iter(), observed, cards, ranges);
+    let kept: usize = query
+        .iter()
+        .map(|&(lo, hi)| hi.saturating_sub(lo) as usize)
+        .sum();
+    if 2 * kept > len {
+        return None;
+    }
+    let prior = if tables.iter().all(fixed) {
+        query.clone()
+    } else {
+        band_list(
+            network,
+            vars,
+            tables.iter().filter(|t| fixed(t)),
+            observed,
+            cards,
+            ranges,
+        )
+    };
+    Some(Bands { prior, query })
+}
+
+/// For each position of the outer variables of `vars`, the range of the innermost variable's
+/// states outside which one of `tables` is 0 for every state of its observed variables.
+fn band_list<'a>(
+    network: &Network,
+    vars: &[VarId],
+    tables: impl Iterator<Item = &'a VarId>,
+    observed: &[bool],
+    cards: &[usize],
+    ranges: &Ranges,
+) -> Vec<(u32, u32)> {
+    let (&inner, outer) = vars.split_last().expect("at least two variables");
+    let card = cards[inner];
+    let positions: usize = outer.iter().map(|&v| cards[v]).product();
+    let mut bands = vec![(0u32, card as u32); positions];
+    for &t in tables {
+        let scope = network.cpd(t).factor().scope();
+        let rest: Vec<VarId> = scope
+            .iter()
+            .copied()
+            .filter(|&u| !observed[u] && u != inner)
+            .collect();
+        let table = ranges.get(network, t, inner, observed, cards);
+        if table.full {
+            continue;
+        }
+        let range = &table.ranges;
+        // Intersect, position by position (row-major over the outer variables, the table's
+        // row kept by an odometer).
+        let strides = strides_in(outer, &rest, cards);
+        let mut digits = vec![0usize; outer.len()];
+        let mut r = 0;
+        for band in bands.iter_mut() {
+            let (lo, hi) = range[r];
+            *band = (band.0.max(lo), band.1.min(hi));
+            for j in (0..outer.len()).rev() {
+                digits[j] += 1;
+                if digits[j] < cards[outer[j]] {
+                    r += strides[j];
+                    break;
+                }
+                digits[j] = 0;
+                r -= strides[j] * (cards[outer[j]] - 1);
+            }
+        }
+    }
+    bands
+}
+
+impl Ranges {
+    /// The ranges of table `t` along `inner` (see [`Ranges`]), row-major over the table's
+    /// unobserved variables other than `inner`; `inner` not in the table: the whole range where
+    /// the table is nonzero, else empty.
+    fn get(
+        &self,
+        network: &Network,
+        t: VarId,
+        inner: VarId,
+        observed: &[bool],
+        cards: &[usize],
+    ) -> Arc<TableRanges> {
+        let factor = network.cpd(t).factor();
+        let scope = factor.scope();
+        let mask = scope
+            .iter()
+            .enumerate()
+            .filter(|&(_, &u)| observed[u])
+            .fold(0u64, |m, (j, _)| {
+                m | 1u64.checked_shl(j as u32).unwrap_or(0)
+            });
+        // (A table of more than 64 variables is not cached: its masks could collide.)
+        let key = (scope.len() <= 64).then_some((t, inner, mask));
+        if let Some(found) = key.and_then(|k| self.lock().get(&k).cloned()) {
+            return found;
+        }
+        let rest: Vec<VarId> = scope
+            .iter()
+            .copied()
+            .filter(|&u| !observed[u] && u != inner)
+            .collect();
+        let rest_len: usize = rest.iter().map(|&v| cards[v]).product();
+        let mut range = vec![(u32::MAX, 0u32); rest_len];
+        let rest_strides = strides_in(scope, &rest, cards);
+        let at = scope.iter().position(|&u| u == inner);
+        let owned;
+        let values = match factor.table().as_slice() {
+            Some(values) => values,
+            None => {
+                owned = factor.values();
+                &owned[..]
+            }
+        };
+        // Row by row over the table's last variable.
+        let (&last_var, head) = scope.split_last().expect("a table has its variable");
+        let step = rest_strides[head.len()];
+        let mut digits = vec![0usize; head.len()];
+        for row in values.chunks_exact(cards[last_var]) {
+            let r: usize = digits.iter().zip(&rest_strides).map(|(d, s)| d * s).sum();
+            if at == Some(head.len()) {
+                // The innermost variable is the row: one range per row.
+                if let (Some(lo), Some(hi)) = (
+                    row.iter().position(|&x| x != 0.0),
+                    row.iter().rposition(|&x| x != 0.0),
+                ) {
+                    let entry = &mut range[r];
+                    *entry = (entry.0.min(lo as u32), entry.1.max(hi as u32 + 1));
+                }
+            } else {
+                let k = at.map_or(0, |a| digits[a]) as u32;
+                for (i, &x) in row.iter().enumerate() {
+                    if x != 0.0 {
+                        let entry = &mut range[r + i * step];
+                        *entry = (entry.0.min(k), entry.1.max(k + 1));
+                    }
+                }
+            }
+            for j in (0..head.len()).rev() {
+                digits[j] += 1;
+                if digits[j] < cards[head[j]] {
+                    break;
+                }
+                digits[j] = 0;
+            }
+        }
+        if at.is_none() {
+            let card = cards[inner] as u32;
+            for entry in range.iter_mut().filter(|e| e.0 < e.1) {
+                *entry = (0, card);
+            }
+        }
+        let card = cards[inner] as u32;
+        let full = range.iter().all(|&r| r == (0, card));
+        let table = Arc::new(TableRanges {
+            ranges: range,
+            full,
+        });
+        if let Some(k) = key {
+            self.lock().insert(k, Arc::clone(&table));
+        }
+        table
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(VarId, VarId, u64), Arc<TableRanges>>> {
+        // A panic elsewhere while holding the lock leaves the map as it was: still usable.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// Hangs each clique from the smallest clique that holds its separator, outside its own
@@ -2156,22 +2489,33 @@ mod tests {
                 tables: Vec::new(),
                 homes: Vec::new(),
                 dynamic: false,
+                bands: None,
+                inner_strides: vec![strides[vars.len() - 1]],
             };
             let mut seen = Vec::new();
             let mut bases = vec![0usize];
             let mut digits = vec![0usize; split];
-            sweep(&clique, &mut bases, &mut digits, |pos, b| {
-                for x in 0..block {
-                    let offset = match &p {
-                        Port::Const => b[0],
-                        Port::Contig => b[0] + x,
-                        Port::Runs { run, step, starts } => {
-                            b[0] + starts[x / run] as usize + (x % run) * step
-                        }
-                    };
-                    seen.push((pos * block + x, offset));
-                }
-            });
+            sweep(
+                &clique,
+                None,
+                &mut bases,
+                &mut [0],
+                &mut digits,
+                |pos, b, run| {
+                    assert_eq!(run, 0..block);
+                    for x in 0..block {
+                        let offset = match &p {
+                            Port::Const => b[0],
+                            Port::Contig => b[0] + x,
+                            Port::Runs { run, step, starts } => {
+                                b[0] + starts[x / run] as usize + (x % run) * step
+                            }
+                            Port::Strided { step } => b[0] + x * step,
+                        };
+                        seen.push((pos * block + x, offset));
+                    }
+                },
+            );
             assert_eq!(seen.len(), len);
             for (i, offset) in seen {
                 // Decode entry i row-major and compute its index directly.

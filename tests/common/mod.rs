@@ -78,6 +78,72 @@ pub fn random_network(rng: &mut StdRng, n: usize) -> Network {
     b.build().expect("random network is valid")
 }
 
+/// A random network of 6 variables with 8 states whose tables are banded: roots `b0`-`b2`,
+/// `b3 | b0 b1 b2`, `b4 | b1 b2 b3`, `b5 | b3 b4`, each child nonzero only on a few states
+/// around its parents' mean (like a quantity that can only move a little from one time step to
+/// the next). Its cliques of 4 variables hold 4,096 entries, mostly 0: banded sweeps.
+pub fn banded_network(rng: &mut StdRng) -> Network {
+    const CARD: usize = 8;
+    let mut b = NetworkBuilder::new("banded");
+    let states: Vec<String> = (0..CARD).map(|s| format!("s{s}")).collect();
+    let states: Vec<&str> = states.iter().map(String::as_str).collect();
+    let families: [&[usize]; 6] = [&[], &[], &[], &[0, 1, 2], &[1, 2, 3], &[3, 4]];
+    for (v, parents) in families.iter().enumerate() {
+        let id = format!("b{v}");
+        let spec = VariableSpec::new(&id, &id, Role::Other, &states);
+        let configs = CARD.pow(parents.len() as u32);
+        let mut rows = Vec::with_capacity(configs);
+        for c in 0..configs {
+            let mut rest = c;
+            let mut when = vec![String::new(); parents.len()];
+            let mut sum = 0;
+            for i in (0..parents.len()).rev() {
+                let s = rest % CARD;
+                when[i] = format!("s{s}");
+                sum += s;
+                rest /= CARD;
+            }
+            let centre = if parents.is_empty() {
+                CARD / 2
+            } else {
+                sum / parents.len()
+            };
+            let width = if parents.is_empty() {
+                CARD
+            } else {
+                rng.gen_range(1..=3)
+            };
+            let lo = centre.saturating_sub(width / 2);
+            let mut p: Vec<f64> = (0..CARD)
+                .map(|s| {
+                    if s >= lo && s < lo + width && rng.gen_bool(0.9) {
+                        rng.gen_range(0.05..1.0)
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            if p.iter().all(|x| *x == 0.0) {
+                p[centre.min(CARD - 1)] = 1.0;
+            }
+            let total: f64 = p.iter().sum();
+            p.iter_mut().for_each(|x| *x /= total);
+            rows.push(RowSpec {
+                when,
+                p,
+                source: None,
+            });
+        }
+        let cpd = CpdSpec::Table {
+            parents: parents.iter().map(|p| format!("b{p}")).collect(),
+            rows,
+            source: Some("random".into()),
+        };
+        b.variable(spec, cpd);
+    }
+    b.build().expect("banded network is valid")
+}
+
 /// Random evidence of all three kinds on about a third of the variables.
 pub fn random_evidence(rng: &mut StdRng, net: &Network) -> Evidence {
     let mut e = Evidence::new();
