@@ -2058,15 +2058,16 @@ fn bands_for(
     {
         return None;
     }
-    let fixed = |t: &VarId| {
-        network
-            .cpd(*t)
-            .factor()
-            .scope()
-            .iter()
-            .all(|&u| !observed[u])
-    };
-    let query = band_list(network, vars, tables.iter(), observed, cards, ranges);
+    // The tables' ranges along the innermost variable; none narrower than all its states (a
+    // network without zeros, most often): nothing to band.
+    let with_ranges: Vec<(VarId, Arc<TableRanges>)> = tables
+        .iter()
+        .map(|&t| (t, ranges.get(network, t, inner, observed, cards)))
+        .collect();
+    if with_ranges.iter().all(|(_, r)| r.full) {
+        return None;
+    }
+    let query = band_list(network, vars, &with_ranges, observed, cards);
     let kept: usize = query
         .iter()
         .map(|&(lo, hi)| hi.saturating_sub(lo) as usize)
@@ -2074,46 +2075,52 @@ fn bands_for(
     if 2 * kept > len {
         return None;
     }
-    let prior = if tables.iter().all(fixed) {
+    let fixed = |t: VarId| {
+        network
+            .cpd(t)
+            .factor()
+            .scope()
+            .iter()
+            .all(|&u| !observed[u])
+    };
+    let prior = if tables.iter().all(|&t| fixed(t)) {
         query.clone()
     } else {
-        band_list(
-            network,
-            vars,
-            tables.iter().filter(|t| fixed(t)),
-            observed,
-            cards,
-            ranges,
-        )
+        // The tables without observed variables, with their ranges for no observed states.
+        let none = vec![false; observed.len()];
+        let unobserved: Vec<(VarId, Arc<TableRanges>)> = with_ranges
+            .iter()
+            .filter(|(t, _)| fixed(*t))
+            .map(|(t, r)| (*t, Arc::clone(r)))
+            .collect();
+        band_list(network, vars, &unobserved, &none, cards)
     };
     Some(Bands { prior, query })
 }
 
 /// For each position of the outer variables of `vars`, the range of the innermost variable's
 /// states outside which one of `tables` is 0 for every state of its observed variables.
-fn band_list<'a>(
+fn band_list(
     network: &Network,
     vars: &[VarId],
-    tables: impl Iterator<Item = &'a VarId>,
+    tables: &[(VarId, Arc<TableRanges>)],
     observed: &[bool],
     cards: &[usize],
-    ranges: &Ranges,
 ) -> Vec<(u32, u32)> {
     let (&inner, outer) = vars.split_last().expect("at least two variables");
     let card = cards[inner];
     let positions: usize = outer.iter().map(|&v| cards[v]).product();
     let mut bands = vec![(0u32, card as u32); positions];
-    for &t in tables {
-        let scope = network.cpd(t).factor().scope();
+    for (t, table) in tables {
+        if table.full {
+            continue;
+        }
+        let scope = network.cpd(*t).factor().scope();
         let rest: Vec<VarId> = scope
             .iter()
             .copied()
             .filter(|&u| !observed[u] && u != inner)
             .collect();
-        let table = ranges.get(network, t, inner, observed, cards);
-        if table.full {
-            continue;
-        }
         let range = &table.ranges;
         // Intersect, position by position (row-major over the outer variables, the table's
         // row kept by an odometer).
