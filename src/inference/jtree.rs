@@ -8,10 +8,16 @@
 //! - the remaining graph is moralised and triangulated with several elimination heuristics, the
 //!   order whose cliques hold the fewest table entries is kept, and the clique tree is built
 //!   from the elimination;
+//! - each clique hangs from the smallest clique that holds its separator (every edge costs a
+//!   sweep of both its cliques);
 //! - each clique gets a *sweep plan*: how every array it reads or writes (its conditional
 //!   tables, its separators, the likelihoods and marginals of its variables) is indexed as the
 //!   clique's entries are walked in order. No table is built at compile time, so a new pattern
-//!   costs a triangulation, not a pass over the tables.
+//!   costs a triangulation, not a pass over the tables;
+//! - a clique whose tables are 0 outside a band of its innermost variable's states (for every
+//!   configuration of the others and any observed states) is *banded*: its sweeps walk the
+//!   bands only, when that skips at least half its entries. The tables' ranges along a
+//!   variable are computed once per tree and shared by its patterns.
 //!
 //! Patterns are compiled when first queried (on small networks, from their second query) and
 //! cached; [`JunctionTree::prepare`] compiles one up front and keeps it, for callers that know
@@ -143,9 +149,9 @@ struct Clique {
 #[derive(Debug, Clone)]
 struct Bands {
     /// For the evidence-free pass: from the tables without observed variables.
-    prior: Vec<(u32, u32)>,
+    prior: Arc<Vec<(u32, u32)>>,
     /// For queries: from all its tables, 0 for every state of their observed variables.
-    query: Vec<(u32, u32)>,
+    query: Arc<Vec<(u32, u32)>>,
 }
 
 impl Clique {
@@ -246,8 +252,18 @@ pub struct JunctionTree<'n> {
 /// unobserved variables, the range of that variable's states with a nonzero entry for some
 /// observed states. Computed once per tree: most tables have the same observed variables in
 /// many patterns, and a large table costs a pass over it.
+///
+/// It also keeps each clique's bands: the same clique (variables in the same order, the same
+/// tables, the same observed variables among them) recurs in the trees of many patterns.
 #[derive(Debug, Default)]
-struct Ranges(Mutex<HashMap<(VarId, VarId, u64), Arc<TableRanges>>>);
+struct Ranges {
+    tables: Mutex<HashMap<(VarId, VarId, u64), Arc<TableRanges>>>,
+    cliques: Mutex<HashMap<CliqueKey, Option<Bands>>>,
+}
+
+/// A clique as its bands see it: its variables in order, its tables, and the observed
+/// variables of those tables.
+type CliqueKey = (Vec<VarId>, Vec<VarId>, Vec<VarId>);
 
 /// One entry of [`Ranges`].
 #[derive(Debug)]
@@ -255,6 +271,9 @@ struct TableRanges {
     ranges: Vec<(u32, u32)>,
     /// Whether every range is all the states (a table without zeros): nothing to intersect.
     full: bool,
+    /// The share of the states the ranges keep, on average: a clique holding the table keeps
+    /// no more of its entries than this.
+    kept: f64,
 }
 
 #[derive(Debug, Default)]
@@ -2058,13 +2077,45 @@ fn bands_for(
     {
         return None;
     }
+    let mut seen: Vec<VarId> = tables
+        .iter()
+        .flat_map(|&t| network.cpd(t).factor().scope().iter().copied())
+        .filter(|&u| observed[u])
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    let key = (vars.to_vec(), tables.to_vec(), seen);
+    let lock = || ranges.cliques.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = lock().get(&key) {
+        return found.clone();
+    }
+    let bands = compute_bands(network, vars, tables, observed, cards, ranges);
+    lock().insert(key, bands.clone());
+    bands
+}
+
+/// [`bands_for`], computed.
+fn compute_bands(
+    network: &Network,
+    vars: &[VarId],
+    tables: &[VarId],
+    observed: &[bool],
+    cards: &[usize],
+    ranges: &Ranges,
+) -> Option<Bands> {
+    let len: usize = vars.iter().map(|&v| cards[v]).product();
+    let &inner = vars.last()?;
     // The tables' ranges along the innermost variable; none narrower than all its states (a
     // network without zeros, most often): nothing to band.
     let with_ranges: Vec<(VarId, Arc<TableRanges>)> = tables
         .iter()
         .map(|&t| (t, ranges.get(network, t, inner, observed, cards)))
         .collect();
-    if with_ranges.iter().all(|(_, r)| r.full) {
+    // The positions of the clique's outer variables read each configuration of a table's
+    // other variables equally often, so the clique keeps no more than its narrowest table.
+    // When every table keeps more than half, it is not banded (their intersection might keep
+    // less, but rarely enough to pay for computing it on every pattern).
+    if with_ranges.iter().all(|(_, r)| r.kept > 0.5) {
         return None;
     }
     let query = band_list(network, vars, &with_ranges, observed, cards);
@@ -2095,7 +2146,10 @@ fn bands_for(
             .collect();
         band_list(network, vars, &unobserved, &none, cards)
     };
-    Some(Bands { prior, query })
+    Some(Bands {
+        prior: Arc::new(prior),
+        query: Arc::new(query),
+    })
 }
 
 /// For each position of the outer variables of `vars`, the range of the innermost variable's
@@ -2227,9 +2281,15 @@ impl Ranges {
         }
         let card = cards[inner] as u32;
         let full = range.iter().all(|&r| r == (0, card));
+        let widths: u64 = range
+            .iter()
+            .map(|&(lo, hi)| u64::from(hi.saturating_sub(lo)))
+            .sum();
+        let kept = widths as f64 / (range.len().max(1) as f64 * f64::from(card));
         let table = Arc::new(TableRanges {
             ranges: range,
             full,
+            kept,
         });
         if let Some(k) = key {
             self.lock().insert(k, Arc::clone(&table));
@@ -2239,7 +2299,7 @@ impl Ranges {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(VarId, VarId, u64), Arc<TableRanges>>> {
         // A panic elsewhere while holding the lock leaves the map as it was: still usable.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
