@@ -276,6 +276,19 @@ struct TableRanges {
     kept: f64,
 }
 
+impl TableRanges {
+    fn new(ranges: Vec<(u32, u32)>, card: usize) -> Self {
+        let card = card as u32;
+        let full = ranges.iter().all(|&r| r == (0, card));
+        let widths: u64 = ranges
+            .iter()
+            .map(|&(lo, hi)| u64::from(hi.saturating_sub(lo)))
+            .sum();
+        let kept = widths as f64 / (ranges.len().max(1) as f64 * f64::from(card));
+        TableRanges { ranges, full, kept }
+    }
+}
+
 #[derive(Debug, Default)]
 struct PatternCache {
     trees: HashMap<Vec<VarId>, Arc<Structure>>,
@@ -458,6 +471,7 @@ impl<'n> JunctionTree<'n> {
             options.heuristics = vec![Heuristic::MinFill];
         }
         let ranges = Ranges::default();
+        ranges.prepare(network);
         let unobserved = Arc::new(build(
             network,
             &vec![false; network.len()],
@@ -2105,12 +2119,17 @@ fn compute_bands(
 ) -> Option<Bands> {
     let len: usize = vars.iter().map(|&v| cards[v]).product();
     let &inner = vars.last()?;
-    // The tables' ranges along the innermost variable; none narrower than all its states (a
-    // network without zeros, most often): nothing to band.
+    // The ranges along the innermost variable of the tables over it (the others could only
+    // empty whole runs: leaving them out makes the bands wider, never wrong); none narrower
+    // than all its states (a network without zeros, most often): nothing to band.
     let with_ranges: Vec<(VarId, Arc<TableRanges>)> = tables
         .iter()
+        .filter(|&&t| network.cpd(t).factor().scope().contains(&inner))
         .map(|&t| (t, ranges.get(network, t, inner, observed, cards)))
         .collect();
+    if with_ranges.is_empty() {
+        return None;
+    }
     // The positions of the clique's outer variables read each configuration of a table's
     // other variables equally often, so the clique keeps no more than its narrowest table.
     // When every table keeps more than half, it is not banded (their intersection might keep
@@ -2134,7 +2153,7 @@ fn compute_bands(
             .iter()
             .all(|&u| !observed[u])
     };
-    let prior = if tables.iter().all(|&t| fixed(t)) {
+    let prior = if with_ranges.iter().all(|(t, _)| fixed(*t)) {
         query.clone()
     } else {
         // The tables without observed variables, with their ranges for no observed states.
@@ -2210,24 +2229,82 @@ impl Ranges {
         observed: &[bool],
         cards: &[usize],
     ) -> Arc<TableRanges> {
-        let factor = network.cpd(t).factor();
-        let scope = factor.scope();
+        let scope = network.cpd(t).factor().scope();
+        if scope.len() > 64 {
+            // Not cached: the masks below have a bit per variable of the table.
+            return Arc::new(Self::scan(
+                network,
+                t,
+                inner,
+                &|j| observed[scope[j]],
+                cards,
+            ));
+        }
         let mask = scope
             .iter()
             .enumerate()
             .filter(|&(_, &u)| observed[u])
-            .fold(0u64, |m, (j, _)| {
-                m | 1u64.checked_shl(j as u32).unwrap_or(0)
-            });
-        // (A table of more than 64 variables is not cached: its masks could collide.)
-        let key = (scope.len() <= 64).then_some((t, inner, mask));
-        if let Some(found) = key.and_then(|k| self.lock().get(&k).cloned()) {
+            .fold(0u64, |m, (j, _)| m | (1 << j));
+        self.get_masked(network, t, inner, mask, cards)
+    }
+
+    /// Computes, with nothing observed, the ranges of every table along each of its variables
+    /// with states enough to band: one pass over each table at preparation, so that a new
+    /// pattern's tree only merges them over its observed states.
+    fn prepare(&self, network: &Network) {
+        let cards = network.cardinalities();
+        for t in 0..network.len() {
+            let scope = network.cpd(t).factor().scope();
+            if scope.len() > 64 {
+                continue;
+            }
+            for &w in scope {
+                if cards[w] >= BAND_MIN_STATES {
+                    self.get_masked(network, t, w, 0, &cards);
+                }
+            }
+        }
+    }
+
+    /// [`Self::get`] with the observed variables as bits of the table's scope positions. With
+    /// some observed, the ranges are those without any, merged over the observed states.
+    fn get_masked(
+        &self,
+        network: &Network,
+        t: VarId,
+        inner: VarId,
+        mask: u64,
+        cards: &[usize],
+    ) -> Arc<TableRanges> {
+        if let Some(found) = self.lock().get(&(t, inner, mask)).cloned() {
             return found;
         }
+        let table = if mask == 0 {
+            Self::scan(network, t, inner, &|_| false, cards)
+        } else {
+            let all = self.get_masked(network, t, inner, 0, cards);
+            Self::merge(network, t, inner, mask, &all, cards)
+        };
+        let table = Arc::new(table);
+        self.lock().insert((t, inner, mask), Arc::clone(&table));
+        table
+    }
+
+    /// The ranges from a pass over the table.
+    fn scan(
+        network: &Network,
+        t: VarId,
+        inner: VarId,
+        observed_at: &dyn Fn(usize) -> bool,
+        cards: &[usize],
+    ) -> TableRanges {
+        let factor = network.cpd(t).factor();
+        let scope = factor.scope();
         let rest: Vec<VarId> = scope
             .iter()
-            .copied()
-            .filter(|&u| !observed[u] && u != inner)
+            .enumerate()
+            .filter(|&(j, &u)| !observed_at(j) && u != inner)
+            .map(|(_, &u)| u)
             .collect();
         let rest_len: usize = rest.iter().map(|&v| cards[v]).product();
         let mut range = vec![(u32::MAX, 0u32); rest_len];
@@ -2274,27 +2351,56 @@ impl Ranges {
             }
         }
         if at.is_none() {
+            // Not over the innermost variable: the whole run, or nothing.
             let card = cards[inner] as u32;
             for entry in range.iter_mut().filter(|e| e.0 < e.1) {
                 *entry = (0, card);
             }
         }
-        let card = cards[inner] as u32;
-        let full = range.iter().all(|&r| r == (0, card));
-        let widths: u64 = range
+        TableRanges::new(range, cards[inner])
+    }
+
+    /// The ranges with the variables of `mask` observed, from those without: each
+    /// configuration of the other variables takes the union of its ranges over the observed
+    /// states.
+    fn merge(
+        network: &Network,
+        t: VarId,
+        inner: VarId,
+        mask: u64,
+        all: &TableRanges,
+        cards: &[usize],
+    ) -> TableRanges {
+        let scope = network.cpd(t).factor().scope();
+        // The variables `all` is indexed by (row-major), and their strides in the result.
+        let from: Vec<usize> = (0..scope.len()).filter(|&j| scope[j] != inner).collect();
+        let kept: Vec<VarId> = from
             .iter()
-            .map(|&(lo, hi)| u64::from(hi.saturating_sub(lo)))
-            .sum();
-        let kept = widths as f64 / (range.len().max(1) as f64 * f64::from(card));
-        let table = Arc::new(TableRanges {
-            ranges: range,
-            full,
-            kept,
-        });
-        if let Some(k) = key {
-            self.lock().insert(k, Arc::clone(&table));
+            .filter(|&&j| mask >> j & 1 == 0)
+            .map(|&j| scope[j])
+            .collect();
+        let from_vars: Vec<VarId> = from.iter().map(|&j| scope[j]).collect();
+        let strides = strides_in(&from_vars, &kept, cards);
+        let len: usize = kept.iter().map(|&v| cards[v]).product();
+        let mut range = vec![(u32::MAX, 0u32); len];
+        let mut digits = vec![0usize; from_vars.len()];
+        let mut r = 0;
+        for &(lo, hi) in &all.ranges {
+            if lo < hi {
+                let entry = &mut range[r];
+                *entry = (entry.0.min(lo), entry.1.max(hi));
+            }
+            for k in (0..from_vars.len()).rev() {
+                digits[k] += 1;
+                if digits[k] < cards[from_vars[k]] {
+                    r += strides[k];
+                    break;
+                }
+                digits[k] = 0;
+                r -= strides[k] * (cards[from_vars[k]] - 1);
+            }
         }
-        table
+        TableRanges::new(range, cards[inner])
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(VarId, VarId, u64), Arc<TableRanges>>> {
