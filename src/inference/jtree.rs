@@ -16,8 +16,9 @@
 //!   costs a triangulation, not a pass over the tables;
 //! - a clique whose tables are 0 outside a band of its innermost variable's states (for every
 //!   configuration of the others and any observed states) is *banded*: its sweeps walk the
-//!   bands only, when that skips at least half its entries. The tables' ranges along a
-//!   variable are computed once per tree and shared by its patterns.
+//!   bands only, when that skips at least half its entries. Each table's ranges along each of
+//!   its many-state variables are computed once, when the network is compiled; a pattern
+//!   merges them over its observed states.
 //!
 //! Patterns are compiled when first queried (on small networks, from their second query) and
 //! cached; [`JunctionTree::prepare`] compiles one up front and keeps it, for callers that know
