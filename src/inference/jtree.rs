@@ -278,8 +278,8 @@ struct TableRanges {
 }
 
 impl TableRanges {
-    fn new(ranges: Vec<(u32, u32)>, card: usize) -> Self {
-        let card = card as u32;
+    /// `card`: the innermost variable's states, or `u32::MAX` for a table not over it.
+    fn new(ranges: Vec<(u32, u32)>, card: u32) -> Self {
         let full = ranges.iter().all(|&r| r == (0, card));
         let widths: u64 = ranges
             .iter()
@@ -2072,6 +2072,10 @@ const BAND_MIN_ENTRIES: usize = 4096;
 /// Innermost variables with fewer states are not banded (a band's bookkeeping per run).
 const BAND_MIN_STATES: usize = 8;
 
+/// The innermost variable of [`Ranges`] for a table not over it: its ranges are all or nothing
+/// (`(0, u32::MAX)` where the table is nonzero), whichever variable the clique has innermost.
+const ANY: VarId = VarId::MAX;
+
 /// The bands of a clique over `vars` (innermost last) holding the given tables, if they would
 /// skip at least half its entries. Networks with deterministic or banded tables (a quantity
 /// that can only grow from one time step to the next, say) have cliques that are mostly 0.
@@ -2120,12 +2124,17 @@ fn compute_bands(
 ) -> Option<Bands> {
     let len: usize = vars.iter().map(|&v| cards[v]).product();
     let &inner = vars.last()?;
-    // The ranges along the innermost variable of the tables over it (the others could only
-    // empty whole runs: leaving them out makes the bands wider, never wrong); none narrower
-    // than all its states (a network without zeros, most often): nothing to band.
+    // The ranges along the innermost variable of the tables over it, and of those not over it
+    // (which empty whole runs) without observed variables: their ranges were computed at
+    // preparation, while the others' would cost a pass over the table per pattern (leaving
+    // them out makes the bands wider, never wrong). None narrower than all the states (a
+    // network without zeros, most often): nothing to band.
     let with_ranges: Vec<(VarId, Arc<TableRanges>)> = tables
         .iter()
-        .filter(|&&t| network.cpd(t).factor().scope().contains(&inner))
+        .filter(|&&t| {
+            let scope = network.cpd(t).factor().scope();
+            scope.contains(&inner) || scope.iter().all(|&u| !observed[u])
+        })
         .map(|&t| (t, ranges.get(network, t, inner, observed, cards)))
         .collect();
     if with_ranges.is_empty() {
@@ -2231,6 +2240,8 @@ impl Ranges {
         cards: &[usize],
     ) -> Arc<TableRanges> {
         let scope = network.cpd(t).factor().scope();
+        // A table not over the innermost variable has the same ranges whichever it is.
+        let inner = if scope.contains(&inner) { inner } else { ANY };
         if scope.len() > 64 {
             // Not cached: the masks below have a bit per variable of the table.
             return Arc::new(Self::scan(
@@ -2264,6 +2275,7 @@ impl Ranges {
                     self.get_masked(network, t, w, 0, &cards);
                 }
             }
+            self.get_masked(network, t, ANY, 0, &cards);
         }
     }
 
@@ -2351,14 +2363,17 @@ impl Ranges {
                 digits[j] = 0;
             }
         }
+        // Not over the innermost variable (`inner` is [`ANY`]): the whole run, or nothing.
+        let card = match at {
+            Some(_) => cards[inner] as u32,
+            None => u32::MAX,
+        };
         if at.is_none() {
-            // Not over the innermost variable: the whole run, or nothing.
-            let card = cards[inner] as u32;
             for entry in range.iter_mut().filter(|e| e.0 < e.1) {
                 *entry = (0, card);
             }
         }
-        TableRanges::new(range, cards[inner])
+        TableRanges::new(range, card)
     }
 
     /// The ranges with the variables of `mask` observed, from those without: each
@@ -2401,7 +2416,11 @@ impl Ranges {
                 r -= strides[k] * (cards[from_vars[k]] - 1);
             }
         }
-        TableRanges::new(range, cards[inner])
+        let card = match scope.contains(&inner) {
+            true => cards[inner] as u32,
+            false => u32::MAX,
+        };
+        TableRanges::new(range, card)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(VarId, VarId, u64), Arc<TableRanges>>> {
