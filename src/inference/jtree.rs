@@ -538,8 +538,9 @@ impl<'n> JunctionTree<'n> {
         Ok(self.structure_for(evidence)?.stats.clone())
     }
 
-    /// Forgets the trees compiled for patterns of hard evidence (they are compiled again on
-    /// demand). Benchmarks use it to time queries with a cold cache.
+    /// Forgets the trees compiled for patterns of hard evidence and the bands of their cliques
+    /// (they are compiled again on demand; the tables' ranges, computed with the network's
+    /// own tree, stay). Benchmarks use it to time queries with a cold cache.
     pub fn clear_cache(&self) {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.trees.clear();
@@ -547,6 +548,11 @@ impl<'n> JunctionTree<'n> {
         cache.order.clear();
         cache.seen.clear();
         cache.entries = 0;
+        self.ranges
+            .cliques
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// The number of evidence patterns whose trees are cached.
