@@ -1464,11 +1464,9 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
             let array = &array[base..];
             let runs = out.chunks_exact_mut(*run).zip(starts);
             match (step, run) {
-                (0, 2) => arrays_mut::<2>(out).zip(starts).for_each(|(o, &k)| {
-                    let x = array[k as usize];
-                    o[0] *= x;
-                    o[1] *= x;
-                }),
+                (0, 2) => broadcast_runs::<2>(out, array, starts),
+                (0, 3) => broadcast_runs::<3>(out, array, starts),
+                (0, 4) => broadcast_runs::<4>(out, array, starts),
                 (0, _) => runs.for_each(|(o, &k)| {
                     let x = array[k as usize];
                     o.iter_mut().for_each(|o| *o *= x);
@@ -1551,9 +1549,9 @@ fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
             let array = &mut array[base..];
             let runs = values.chunks_exact(*run).zip(starts);
             match (step, run) {
-                (0, 2) => arrays::<2>(values)
-                    .zip(starts)
-                    .for_each(|(v, &k)| array[k as usize] += v[0] + v[1]),
+                (0, 2) => fold_runs::<2>(array, values, starts),
+                (0, 3) => fold_runs::<3>(array, values, starts),
+                (0, 4) => fold_runs::<4>(array, values, starts),
                 (0, _) => runs.for_each(|(v, &k)| array[k as usize] += sum(v)),
                 (1, 2) => scatter_add_runs::<2>(array, values, starts),
                 (1, 3) => scatter_add_runs::<3>(array, values, starts),
@@ -1604,6 +1602,25 @@ fn multiply_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32])
         for i in 0..R {
             o[i] *= x[i];
         }
+    }
+}
+
+/// [`multiply`] by one entry per run of `R` consecutive entries.
+#[inline]
+fn broadcast_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
+    for (o, &k) in arrays_mut::<R>(out).zip(starts) {
+        let x = array[k as usize];
+        for o in o.iter_mut() {
+            *o *= x;
+        }
+    }
+}
+
+/// [`scatter_add`] of each run of `R` consecutive entries into one entry.
+#[inline]
+fn fold_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &[u32]) {
+    for (v, &k) in arrays::<R>(values).zip(starts) {
+        array[k as usize] += v.iter().sum::<f64>();
     }
 }
 
