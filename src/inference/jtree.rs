@@ -1482,6 +1482,9 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
                         *o *= x;
                     }
                 }),
+                (_, 2) => strided_runs::<2>(out, array, starts, *step, |o, x| *o *= x),
+                (_, 3) => strided_runs::<3>(out, array, starts, *step, |o, x| *o *= x),
+                (_, 4) => strided_runs::<4>(out, array, starts, *step, |o, x| *o *= x),
                 _ => runs.for_each(|(o, &k)| {
                     for (i, o) in o.iter_mut().enumerate() {
                         *o *= array[k as usize + i * step];
@@ -1519,6 +1522,9 @@ fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
                     let k = k as usize;
                     o.copy_from_slice(&array[k..k + *run]);
                 }),
+                (_, 2) => strided_runs::<2>(out, array, starts, *step, |o, x| *o = x),
+                (_, 3) => strided_runs::<3>(out, array, starts, *step, |o, x| *o = x),
+                (_, 4) => strided_runs::<4>(out, array, starts, *step, |o, x| *o = x),
                 _ => runs.for_each(|(o, &k)| {
                     for (i, o) in o.iter_mut().enumerate() {
                         *o = array[k as usize + i * step];
@@ -1562,6 +1568,9 @@ fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
                         *a += x;
                     }
                 }),
+                (_, 2) => strided_add_runs::<2>(array, values, starts, *step),
+                (_, 3) => strided_add_runs::<3>(array, values, starts, *step),
+                (_, 4) => strided_add_runs::<4>(array, values, starts, *step),
                 _ => runs.for_each(|(v, &k)| {
                     for (i, &x) in v.iter().enumerate() {
                         array[k as usize + i * step] += x;
@@ -1601,6 +1610,40 @@ fn multiply_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32])
             .expect("a run of R entries");
         for i in 0..R {
             o[i] *= x[i];
+        }
+    }
+}
+
+/// Runs of `R` entries read from `array` with a stride of `step` (a transposed layout),
+/// combined into the block's entries by `f` (multiply or load).
+#[inline]
+fn strided_runs<const R: usize>(
+    out: &mut [f64],
+    array: &[f64],
+    starts: &[u32],
+    step: usize,
+    f: impl Fn(&mut f64, f64),
+) {
+    for (o, &k) in arrays_mut::<R>(out).zip(starts) {
+        let k = k as usize;
+        for (i, o) in o.iter_mut().enumerate() {
+            f(o, array[k + i * step]);
+        }
+    }
+}
+
+/// [`scatter_add`] of runs of `R` entries into `array` with a stride of `step`.
+#[inline]
+fn strided_add_runs<const R: usize>(
+    array: &mut [f64],
+    values: &[f64],
+    starts: &[u32],
+    step: usize,
+) {
+    for (v, &k) in arrays::<R>(values).zip(starts) {
+        let k = k as usize;
+        for (i, &x) in v.iter().enumerate() {
+            array[k + i * step] += x;
         }
     }
 }
