@@ -248,11 +248,11 @@ pub struct JunctionTree<'n> {
     ranges: Ranges,
 }
 
-/// For a table, one of its variables (a clique's innermost) and which of the table's variables
-/// are observed (a bit per position in its scope): for each configuration of its other
-/// unobserved variables, the range of that variable's states with a nonzero entry for some
-/// observed states. Computed once per tree: most tables have the same observed variables in
-/// many patterns, and a large table costs a pass over it.
+/// For a table, one of its variables (a clique's innermost, or [`ANY`]) and which of the
+/// table's variables are observed (a bit per position in its scope): for each configuration of
+/// its other unobserved variables, the range of that variable's states with a nonzero entry for
+/// some observed states. With nothing observed they are computed when the network is compiled
+/// (a pass over each table); a pattern's observed variables merge them, once per tree.
 ///
 /// It also keeps each clique's bands: the same clique (variables in the same order, the same
 /// tables, the same observed variables among them) recurs in the trees of many patterns.
