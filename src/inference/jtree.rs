@@ -156,6 +156,14 @@ struct Bands {
 }
 
 impl Clique {
+    /// The bands its sweeps walk, if it is banded: for queries, or for the evidence-free pass.
+    fn bands(&self, query: bool) -> Option<&[(u32, u32)]> {
+        self.bands.as_ref().map(|b| match query {
+            true => &b.query[..],
+            false => &b.prior[..],
+        })
+    }
+
     /// Where its separator with its parent lies in the separator buffers.
     fn sep_range(&self) -> std::ops::Range<usize> {
         self.sep_offset..self.sep_offset + self.sep_len
@@ -277,15 +285,19 @@ struct TableRanges {
     kept: f64,
 }
 
+/// The states the ranges keep, in all (an empty range is `lo >= hi`).
+fn width(ranges: &[(u32, u32)]) -> u64 {
+    ranges
+        .iter()
+        .map(|&(lo, hi)| u64::from(hi.saturating_sub(lo)))
+        .sum()
+}
+
 impl TableRanges {
     /// `card`: the innermost variable's states, or `u32::MAX` for a table not over it.
     fn new(ranges: Vec<(u32, u32)>, card: u32) -> Self {
         let full = ranges.iter().all(|&r| r == (0, card));
-        let widths: u64 = ranges
-            .iter()
-            .map(|&(lo, hi)| u64::from(hi.saturating_sub(lo)))
-            .sum();
-        let kept = widths as f64 / (ranges.len().max(1) as f64 * f64::from(card));
+        let kept = width(&ranges) as f64 / (ranges.len().max(1) as f64 * f64::from(card));
         TableRanges { ranges, full, kept }
     }
 }
@@ -998,74 +1010,78 @@ impl<'n> JunctionTree<'n> {
         }
         let mut total = 0.0;
         let root = clique.parent.is_none();
-        let bands = clique.bands.as_ref().map(|b| match evidence {
-            Some(_) => &b.query[..],
-            None => &b.prior[..],
-        });
-        sweep(clique, bands, bases, shifted, digits, |pos, bases, run| {
-            let out = if fused {
-                &mut scratch[..run.len()]
-            } else {
-                &mut pot[pos * block + run.start..pos * block + run.end]
-            };
-            if let Some(prior) = from_prior {
-                let start = clique.offset + pos * block;
-                out.copy_from_slice(&prior.potentials[start + run.start..start + run.end]);
-                for t in &clique.tables {
-                    if !t.observed.is_empty() {
-                        let port = &clique.ports[t.port];
-                        multiply(out, self.tables[t.child], bases[t.port], port);
-                    }
-                }
-                for &(child, p) in &clique.children {
-                    if processed[child] {
-                        let r = &ratios[s.cliques[child].sep_range()];
-                        multiply(out, r, bases[p], &clique.ports[p]);
-                    }
-                }
-            } else {
-                // The first factor is loaded, the others multiplied in.
-                let mut loaded = false;
-                let mut apply = |array: &[f64], base: usize, port: &Port| {
-                    if loaded {
-                        multiply(out, array, base, port);
-                    } else {
-                        load(out, array, base, port);
-                        loaded = true;
-                    }
+        sweep(
+            clique,
+            clique.bands(with_evidence),
+            bases,
+            shifted,
+            digits,
+            |pos, bases, run| {
+                let out = if fused {
+                    &mut scratch[..run.len()]
+                } else {
+                    &mut pot[pos * block + run.start..pos * block + run.end]
                 };
-                for t in &clique.tables {
-                    if !with_evidence && !t.observed.is_empty() {
-                        continue;
+                if let Some(prior) = from_prior {
+                    let start = clique.offset + pos * block;
+                    out.copy_from_slice(&prior.potentials[start + run.start..start + run.end]);
+                    for t in &clique.tables {
+                        if !t.observed.is_empty() {
+                            let port = &clique.ports[t.port];
+                            multiply(out, self.tables[t.child], bases[t.port], port);
+                        }
                     }
-                    apply(self.tables[t.child], bases[t.port], &clique.ports[t.port]);
-                }
-                for &(child, p) in &clique.children {
-                    let message = sent_up(s, prior, processed, up_all, child);
-                    apply(message, bases[p], &clique.ports[p]);
-                }
-                if !loaded {
-                    out.fill(1.0);
-                }
-            }
-            if with_evidence {
-                for &(v, p) in &clique.homes {
-                    if has_likelihood[v] {
-                        let w = &likelihood[self.states(v)];
-                        multiply(out, w, bases[p], &clique.ports[p]);
+                    for &(child, p) in &clique.children {
+                        if processed[child] {
+                            let r = &ratios[s.cliques[child].sep_range()];
+                            multiply(out, r, bases[p], &clique.ports[p]);
+                        }
+                    }
+                } else {
+                    // The first factor is loaded, the others multiplied in.
+                    let mut loaded = false;
+                    let mut apply = |array: &[f64], base: usize, port: &Port| {
+                        if loaded {
+                            multiply(out, array, base, port);
+                        } else {
+                            load(out, array, base, port);
+                            loaded = true;
+                        }
+                    };
+                    for t in &clique.tables {
+                        if !with_evidence && !t.observed.is_empty() {
+                            continue;
+                        }
+                        apply(self.tables[t.child], bases[t.port], &clique.ports[t.port]);
+                    }
+                    for &(child, p) in &clique.children {
+                        let kept = prior.map(|p| &p.up[..]);
+                        let message = sent_up(s, kept, processed, up_all, child);
+                        apply(message, bases[p], &clique.ports[p]);
+                    }
+                    if !loaded {
+                        out.fill(1.0);
                     }
                 }
-            }
-            if let Some(p) = clique.parent_port {
-                scatter_add(sep, out, bases[p], &clique.ports[p]);
-            }
-            if root {
-                total += sum(out);
-            }
-            if fused {
-                self.scatter_down(s, clique, needed, wanted, down, marginals, out, bases);
-            }
-        });
+                if with_evidence {
+                    for &(v, p) in &clique.homes {
+                        if has_likelihood[v] {
+                            let w = &likelihood[self.states(v)];
+                            multiply(out, w, bases[p], &clique.ports[p]);
+                        }
+                    }
+                }
+                if let Some(p) = clique.parent_port {
+                    scatter_add(sep, out, bases[p], &clique.ports[p]);
+                }
+                if root {
+                    total += sum(out);
+                }
+                if fused {
+                    self.scatter_down(s, clique, needed, wanted, down, marginals, out, bases);
+                }
+            },
+        );
         if fused {
             finish_down(
                 s,
@@ -1160,30 +1176,36 @@ impl<'n> JunctionTree<'n> {
         }
         self.clear_accumulators(s, clique, needed, wanted, down, marginals);
         let block = clique.block;
-        let bands = clique.bands.as_ref().map(|b| &b.query[..]);
-        sweep(clique, bands, bases, shifted, digits, |pos, bases, run| {
-            let tmp = &mut scratch[..run.len()];
-            let entries = &pot[pos * block + run.start..pos * block + run.end];
-            let values: &[f64] = match clique.parent_port {
-                Some(p) => {
-                    match &clique.ports[p] {
-                        // Usual: the separator's variables are outer, one message entry for
-                        // the whole block.
-                        Port::Const => {
-                            let x = from_parent[bases[p]];
-                            tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t = e * x);
+        sweep(
+            clique,
+            clique.bands(true),
+            bases,
+            shifted,
+            digits,
+            |pos, bases, run| {
+                let tmp = &mut scratch[..run.len()];
+                let entries = &pot[pos * block + run.start..pos * block + run.end];
+                let values: &[f64] = match clique.parent_port {
+                    Some(p) => {
+                        match &clique.ports[p] {
+                            // Usual: the separator's variables are outer, one message entry for
+                            // the whole block.
+                            Port::Const => {
+                                let x = from_parent[bases[p]];
+                                tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t = e * x);
+                            }
+                            port => {
+                                load(tmp, from_parent, bases[p], port);
+                                tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t *= e);
+                            }
                         }
-                        port => {
-                            load(tmp, from_parent, bases[p], port);
-                            tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t *= e);
-                        }
+                        tmp
                     }
-                    tmp
-                }
-                None => entries,
-            };
-            self.scatter_down(s, clique, needed, wanted, down, marginals, values, bases);
-        });
+                    None => entries,
+                };
+                self.scatter_down(s, clique, needed, wanted, down, marginals, values, bases);
+            },
+        );
         finish_down(
             s,
             clique,
@@ -1293,19 +1315,20 @@ impl<'n> JunctionTree<'n> {
     }
 }
 
-/// The message a child sent up in the current query: the kept evidence-free one when the
-/// query did not recompute the child.
+/// The message a child sent up in the current query (or, with `kept` and `current` the
+/// reciprocal buffers, its reciprocals): the kept evidence-free one when the query did not
+/// recompute the child.
 fn sent_up<'a>(
     s: &Structure,
-    prior: Option<&'a Prior>,
+    kept: Option<&'a [f64]>,
     processed: &[bool],
-    up: &'a [f64],
+    current: &'a [f64],
     child: usize,
 ) -> &'a [f64] {
     let range = s.cliques[child].sep_range();
-    match (processed[child], prior) {
-        (false, Some(prior)) => &prior.up[range],
-        _ => &up[range],
+    match (processed[child], kept) {
+        (false, Some(kept)) => &kept[range],
+        _ => &current[range],
     }
 }
 
@@ -1326,13 +1349,11 @@ fn finish_down(
         if !needed[child] {
             continue;
         }
-        let range = s.cliques[child].sep_range();
-        let (sent, sent_inv) = match (processed[child], prior) {
-            (false, Some(prior)) => (&prior.up[range.clone()], &prior.up_inv[range.clone()]),
-            _ => (&up[range.clone()], &up_inv[range.clone()]),
-        };
+        let sent = sent_up(s, prior.map(|p| &p.up[..]), processed, up, child);
+        let sent_inv = sent_up(s, prior.map(|p| &p.up_inv[..]), processed, up_inv, child);
+        let down = &mut down[s.cliques[child].sep_range()];
         let mut max = 0.0f64;
-        for ((d, &i), &u) in down[range].iter_mut().zip(sent_inv).zip(sent) {
+        for ((d, &i), &u) in down.iter_mut().zip(sent_inv).zip(sent) {
             *d = divide(*d, i, u);
             max = max.max(*d);
         }
@@ -1386,13 +1407,11 @@ fn mark(s: &Structure, ws: &mut Workspace, mut c: usize) {
     }
 }
 
-/// Walks a clique's entries block by block: calls `f(block_index, bases)` with each port's
-/// offset for the block's first entry (`bases` holds their offsets for the clique's first
-/// entry on the way in, and again on the way out).
+/// Walks a clique's entries block by block: calls `f(position, bases, run)` with each port's
+/// offset for the entries to process and their range in the block (all of them, or a banded
+/// clique's band, the offsets moved to its start; empty bands are skipped). `bases` holds the
+/// offsets for the clique's first entry on the way in, and again on the way out.
 #[inline]
-/// Walks a clique's blocks: calls `f(position, bases, run)` with each port's offset for the
-/// block and the range of the block's entries to process (all of them, or a banded clique's
-/// band, with the offsets moved to its start; empty bands are skipped).
 fn sweep(
     clique: &Clique,
     bands: Option<&[(u32, u32)]>,
@@ -2094,11 +2113,7 @@ fn build(
         swept_entries: cliques
             .iter()
             .map(|c| match &c.bands {
-                Some(b) => b
-                    .query
-                    .iter()
-                    .map(|&(lo, hi)| hi.saturating_sub(lo) as usize)
-                    .sum(),
+                Some(b) => width(&b.query) as usize,
                 None => c.len,
             })
             .sum(),
@@ -2195,12 +2210,17 @@ fn compute_bands(
     // preparation, while the others' would cost a pass over the table per pattern (leaving
     // them out makes the bands wider, never wrong). None narrower than all the states (a
     // network without zeros, most often): nothing to band.
+    let fixed = |t: VarId| {
+        network
+            .cpd(t)
+            .factor()
+            .scope()
+            .iter()
+            .all(|&u| !observed[u])
+    };
     let with_ranges: Vec<(VarId, Arc<TableRanges>)> = tables
         .iter()
-        .filter(|&&t| {
-            let scope = network.cpd(t).factor().scope();
-            scope.contains(&inner) || scope.iter().all(|&u| !observed[u])
-        })
+        .filter(|&&t| network.cpd(t).factor().scope().contains(&inner) || fixed(t))
         .map(|&t| (t, ranges.get(network, t, inner, observed, cards)))
         .collect();
     if with_ranges.is_empty() {
@@ -2214,32 +2234,19 @@ fn compute_bands(
         return None;
     }
     let query = band_list(network, vars, &with_ranges, observed, cards);
-    let kept: usize = query
-        .iter()
-        .map(|&(lo, hi)| hi.saturating_sub(lo) as usize)
-        .sum();
-    if 2 * kept > len {
+    if 2 * width(&query) as usize > len {
         return None;
     }
-    let fixed = |t: VarId| {
-        network
-            .cpd(t)
-            .factor()
-            .scope()
-            .iter()
-            .all(|&u| !observed[u])
-    };
     let prior = if with_ranges.iter().all(|(t, _)| fixed(*t)) {
         query.clone()
     } else {
-        // The tables without observed variables, with their ranges for no observed states.
-        let none = vec![false; observed.len()];
+        // The tables without observed variables (their ranges the same for any pattern).
         let unobserved: Vec<(VarId, Arc<TableRanges>)> = with_ranges
             .iter()
             .filter(|(t, _)| fixed(*t))
             .map(|(t, r)| (*t, Arc::clone(r)))
             .collect();
-        band_list(network, vars, &unobserved, &none, cards)
+        band_list(network, vars, &unobserved, observed, cards)
     };
     Some(Bands {
         prior: Arc::new(prior),
