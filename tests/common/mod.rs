@@ -78,6 +78,54 @@ pub fn random_network(rng: &mut StdRng, n: usize) -> Network {
     b.build().expect("random network is valid")
 }
 
+/// A chain of 12 variables of 7 states, each with the three before it as parents, whose
+/// tables put mass on a few random states of each row (a third of the entries are nonzero):
+/// most entries of its cliques are 0 whatever the evidence, so its junction trees compress.
+pub fn sparse_network(rng: &mut StdRng) -> Network {
+    const CARD: usize = 7;
+    let mut b = NetworkBuilder::new("sparse");
+    let states: Vec<String> = (0..CARD).map(|s| format!("s{s}")).collect();
+    let states: Vec<&str> = states.iter().map(String::as_str).collect();
+    for v in 0..12usize {
+        let id = format!("z{v}");
+        let spec = VariableSpec::new(&id, &id, Role::Other, &states);
+        let parents: Vec<usize> = (v.saturating_sub(3)..v).collect();
+        let configs = CARD.pow(parents.len() as u32);
+        let mut rows = Vec::with_capacity(configs);
+        for c in 0..configs {
+            let mut rest = c;
+            let mut when = vec![String::new(); parents.len()];
+            for i in (0..parents.len()).rev() {
+                when[i] = format!("s{}", rest % CARD);
+                rest /= CARD;
+            }
+            let mut p: Vec<f64> = (0..CARD)
+                .map(|_| match rng.gen_bool(0.33) {
+                    true => rng.gen_range(0.05..1.0),
+                    false => 0.0,
+                })
+                .collect();
+            if p.iter().all(|x| *x == 0.0) {
+                p[rng.gen_range(0..CARD)] = 1.0;
+            }
+            let total: f64 = p.iter().sum();
+            p.iter_mut().for_each(|x| *x /= total);
+            rows.push(RowSpec {
+                when,
+                p,
+                source: None,
+            });
+        }
+        let cpd = CpdSpec::Table {
+            parents: parents.iter().map(|p| format!("z{p}")).collect(),
+            rows,
+            source: Some("random".into()),
+        };
+        b.variable(spec, cpd);
+    }
+    b.build().expect("sparse network is valid")
+}
+
 /// A random network of 6 variables with 8 states whose tables are banded: roots `b0`-`b2`,
 /// `b3 | b0 b1 b2`, `b4 | b1 b2 b3`, `b5 | b3 b4`, each child nonzero only on a few states
 /// around its parents' mean (like a quantity that can only move a little from one time step to

@@ -71,6 +71,9 @@ use crate::factor::VarId;
 use crate::network::Network;
 
 use super::order::{self, EliminationPlan, Heuristic};
+use sparse::Sparse;
+
+mod sparse;
 use super::ve::DEFAULT_MAX_TABLE_ENTRIES;
 use super::{InferenceError, Posteriors, VariableElimination};
 
@@ -140,8 +143,13 @@ struct Clique {
     /// For a clique whose tables are mostly zero along its innermost variable: where its
     /// entries can be nonzero.
     bands: Option<Bands>,
+    /// For a compressed clique, the entries that can be nonzero (its potential holds these
+    /// only): see [`sparse`].
+    sparse: Option<Sparse>,
     /// Each port's stride for the innermost variable (where a band starts).
     inner_strides: Vec<usize>,
+    /// Each port's stride for every variable, port after port.
+    port_strides: Vec<usize>,
 }
 
 /// Where a banded clique's entries can be nonzero: for each position of the outer variables,
@@ -162,6 +170,17 @@ impl Clique {
             true => &b.query[..],
             false => &b.prior[..],
         })
+    }
+
+    /// The entries its potential holds: all, or the kept ones of a compressed clique.
+    fn stored(&self) -> usize {
+        self.sparse.as_ref().map_or(self.len, |sp| sp.len)
+    }
+
+    /// Port `p`'s stride for each of its variables.
+    fn port_strides(&self, p: usize) -> &[usize] {
+        let n = self.vars.len();
+        &self.port_strides[p * n..(p + 1) * n]
     }
 
     /// Where its separator with its parent lies in the separator buffers.
@@ -220,6 +239,12 @@ struct Structure {
     queries: AtomicUsize,
     /// The collect pass without evidence, kept from the tree's second query on.
     prior: OnceLock<Prior>,
+    /// The entries of the potentials buffer (the clique entries, less those compression
+    /// leaves out).
+    potential_entries: usize,
+    /// This tree with its cliques compressed where most of their entries are 0 in every query
+    /// (see [`sparse`]), once made (`None`: nothing to compress, or compressed already).
+    compressed: OnceLock<Option<Arc<Structure>>>,
 }
 
 /// The result of a collect pass without evidence: what the evidence-free parts of the tree
@@ -254,6 +279,8 @@ pub struct JunctionTree<'n> {
     cache: Mutex<PatternCache>,
     /// What the bands of the patterns' trees are made of (see [`Ranges`]).
     ranges: Ranges,
+    /// Whether some table has an entry 0 (else no clique can be compressed).
+    has_zeros: bool,
 }
 
 /// For a table, one of its variables (a clique's innermost, or [`ANY`]) and which of the
@@ -493,7 +520,7 @@ impl<'n> JunctionTree<'n> {
             &ranges,
         )?);
         let stats = unobserved.stats.clone();
-        let tables = (0..network.len())
+        let tables: Vec<&[f64]> = (0..network.len())
             .map(|v| {
                 network
                     .cpd(v)
@@ -503,6 +530,7 @@ impl<'n> JunctionTree<'n> {
                     .expect("factor tables are contiguous")
             })
             .collect();
+        let has_zeros = tables.iter().any(|t| t.contains(&0.0));
         let mut var_offsets = Vec::with_capacity(network.len() + 1);
         let mut offset = 0;
         for v in 0..network.len() {
@@ -525,6 +553,7 @@ impl<'n> JunctionTree<'n> {
             pinned,
             cache: Mutex::new(cache),
             ranges,
+            has_zeros,
         };
         // The small tree every first-seen pattern runs on keeps its evidence-free collect pass
         // from the start.
@@ -643,8 +672,46 @@ impl<'n> JunctionTree<'n> {
         build(self.network, &observed, &options, id, &self.ranges)
     }
 
-    /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
+    /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled,
+    /// and compressed from its second query on (or at once, with
+    /// [`CompileOptions::reproducible`]) where that skips entries: compressing costs about a
+    /// query without compression, which a one-off query should not pay.
     fn structure_for(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
+        let s = self.lookup(evidence)?;
+        let worth = self.has_zeros
+            && s.stats.total_entries > SMALL_TREE_ENTRIES
+            && s.stats.total_entries <= PRIOR_MAX_ENTRIES
+            && (s.queries.load(Ordering::Relaxed) >= 1 || self.options.reproducible);
+        if !worth {
+            return Ok(s);
+        }
+        let compressed = s.compressed.get_or_init(|| {
+            let id = {
+                let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+                cache.next_id += 1;
+                cache.next_id
+            };
+            sparse::compress(self.network, &self.tables, &s, id).map(Arc::new)
+        });
+        let Some(compressed) = compressed else {
+            return Ok(s);
+        };
+        // Later queries of the pattern find the compressed tree in the cache.
+        let pattern = self.pattern(evidence);
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let cache = &mut *cache;
+        for map in [&mut cache.trees, &mut cache.prepared] {
+            if let Some(cached) = map.get_mut(&pattern) {
+                if Arc::ptr_eq(cached, &s) {
+                    *cached = Arc::clone(compressed);
+                }
+            }
+        }
+        Ok(Arc::clone(compressed))
+    }
+
+    /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
+    fn lookup(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
         let pattern = self.pattern(evidence);
         if let (true, Some(tree)) = (pattern.is_empty(), &self.pinned) {
             return Ok(Arc::clone(tree));
@@ -752,7 +819,7 @@ impl<'n> JunctionTree<'n> {
         // Give back a buffer grown for a much larger tree (say, one query without evidence on a
         // large network: over 2^24 entries, 128 MiB), rather than hold it for every later query.
         // Smaller buffers are kept: reallocating one per query would cost more than its pass.
-        let need = s.stats.total_entries;
+        let need = s.potential_entries;
         if ws.potentials.capacity() > (4 * need).max(1 << 24) {
             ws.potentials = Vec::new();
         }
@@ -785,7 +852,7 @@ impl<'n> JunctionTree<'n> {
         ws.bases.resize(s.max_ports, 0);
         ws.shifted.resize(s.max_ports, 0);
         ws.digits.resize(s.max_outer, 0);
-        ws.block.resize(s.max_block, 0.0);
+        ws.block.resize(s.max_block.max(sparse::CHUNK), 0.0);
         let max_sep = s.cliques.iter().map(|c| c.sep_len).max().unwrap_or(1);
         ws.sep.resize(max_sep.max(1), 0.0);
         ws.structure = Some(s.id);
@@ -982,12 +1049,11 @@ impl<'n> JunctionTree<'n> {
             };
         }
         ln_scale[c] = scale;
-        let pot = &mut potentials[clique.offset..clique.offset + clique.len];
+        let pot = &mut potentials[clique.offset..clique.offset + clique.stored()];
         let sep = &mut sep[..clique.sep_len];
         sep.fill(0.0);
         let up_all: &[f64] = up;
         let ratios: &[f64] = ratio;
-        let block = clique.block;
         // With the evidence-free pass kept, start from its potential and multiply in only what
         // changed (the tables with observed variables, the recomputed messages divided by the
         // evidence-free ones: 0/0 is 0, since an evidence-free message of 0 stays 0) when that
@@ -1012,39 +1078,40 @@ impl<'n> JunctionTree<'n> {
         let root = clique.parent.is_none();
         sweep(
             clique,
+            clique.sparse.as_ref(),
             clique.bands(with_evidence),
             bases,
             shifted,
             digits,
-            |pos, bases, run| {
+            |entries, at| {
                 let out = if fused {
-                    &mut scratch[..run.len()]
+                    &mut scratch[..entries.len()]
                 } else {
-                    &mut pot[pos * block + run.start..pos * block + run.end]
+                    &mut pot[entries.clone()]
                 };
                 if let Some(prior) = from_prior {
-                    let start = clique.offset + pos * block;
-                    out.copy_from_slice(&prior.potentials[start + run.start..start + run.end]);
+                    let start = clique.offset;
+                    out.copy_from_slice(
+                        &prior.potentials[start + entries.start..start + entries.end],
+                    );
                     for t in &clique.tables {
                         if !t.observed.is_empty() {
-                            let port = &clique.ports[t.port];
-                            multiply(out, self.tables[t.child], bases[t.port], port);
+                            at.multiply(out, self.tables[t.child], t.port);
                         }
                     }
                     for &(child, p) in &clique.children {
                         if processed[child] {
-                            let r = &ratios[s.cliques[child].sep_range()];
-                            multiply(out, r, bases[p], &clique.ports[p]);
+                            at.multiply(out, &ratios[s.cliques[child].sep_range()], p);
                         }
                     }
                 } else {
                     // The first factor is loaded, the others multiplied in.
                     let mut loaded = false;
-                    let mut apply = |array: &[f64], base: usize, port: &Port| {
+                    let mut apply = |array: &[f64], p: usize| {
                         if loaded {
-                            multiply(out, array, base, port);
+                            at.multiply(out, array, p);
                         } else {
-                            load(out, array, base, port);
+                            at.load(out, array, p);
                             loaded = true;
                         }
                     };
@@ -1052,12 +1119,11 @@ impl<'n> JunctionTree<'n> {
                         if !with_evidence && !t.observed.is_empty() {
                             continue;
                         }
-                        apply(self.tables[t.child], bases[t.port], &clique.ports[t.port]);
+                        apply(self.tables[t.child], t.port);
                     }
                     for &(child, p) in &clique.children {
                         let kept = prior.map(|p| &p.up[..]);
-                        let message = sent_up(s, kept, processed, up_all, child);
-                        apply(message, bases[p], &clique.ports[p]);
+                        apply(sent_up(s, kept, processed, up_all, child), p);
                     }
                     if !loaded {
                         out.fill(1.0);
@@ -1066,19 +1132,18 @@ impl<'n> JunctionTree<'n> {
                 if with_evidence {
                     for &(v, p) in &clique.homes {
                         if has_likelihood[v] {
-                            let w = &likelihood[self.states(v)];
-                            multiply(out, w, bases[p], &clique.ports[p]);
+                            at.multiply(out, &likelihood[self.states(v)], p);
                         }
                     }
                 }
                 if let Some(p) = clique.parent_port {
-                    scatter_add(sep, out, bases[p], &clique.ports[p]);
+                    at.scatter_add(sep, out, p);
                 }
                 if root {
                     total += sum(out);
                 }
                 if fused {
-                    self.scatter_down(s, clique, needed, wanted, down, marginals, out, bases);
+                    self.scatter_down(s, clique, needed, wanted, down, marginals, out, at);
                 }
             },
         );
@@ -1165,8 +1230,8 @@ impl<'n> JunctionTree<'n> {
         bases.clear();
         bases.resize(clique.ports.len(), 0);
         let pot: &[f64] = match (processed[c], prior) {
-            (false, Some(prior)) => &prior.potentials[clique.offset..clique.offset + clique.len],
-            _ => &potentials[clique.offset..clique.offset + clique.len],
+            (false, Some(prior)) => &prior.potentials[clique.offset..][..clique.stored()],
+            _ => &potentials[clique.offset..][..clique.stored()],
         };
         // The message from the parent, set aside: the children's sums go into `down` too.
         let from_parent = &mut sep[..clique.sep_len];
@@ -1175,35 +1240,24 @@ impl<'n> JunctionTree<'n> {
             *f = d * scale;
         }
         self.clear_accumulators(s, clique, needed, wanted, down, marginals);
-        let block = clique.block;
         sweep(
             clique,
+            clique.sparse.as_ref(),
             clique.bands(true),
             bases,
             shifted,
             digits,
-            |pos, bases, run| {
-                let tmp = &mut scratch[..run.len()];
-                let entries = &pot[pos * block + run.start..pos * block + run.end];
+            |entries, at| {
+                let entries = &pot[entries];
                 let values: &[f64] = match clique.parent_port {
                     Some(p) => {
-                        match &clique.ports[p] {
-                            // Usual: the separator's variables are outer, one message entry for
-                            // the whole block.
-                            Port::Const => {
-                                let x = from_parent[bases[p]];
-                                tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t = e * x);
-                            }
-                            port => {
-                                load(tmp, from_parent, bases[p], port);
-                                tmp.iter_mut().zip(entries).for_each(|(t, &e)| *t *= e);
-                            }
-                        }
+                        let tmp = &mut scratch[..entries.len()];
+                        at.times(tmp, entries, from_parent, p);
                         tmp
                     }
                     None => entries,
                 };
-                self.scatter_down(s, clique, needed, wanted, down, marginals, values, bases);
+                self.scatter_down(s, clique, needed, wanted, down, marginals, values, at);
             },
         );
         finish_down(
@@ -1253,18 +1307,16 @@ impl<'n> JunctionTree<'n> {
         down: &mut [f64],
         marginals: &mut [f64],
         values: &[f64],
-        bases: &[usize],
+        at: &At,
     ) {
         for &(v, p) in &clique.homes {
             if wanted[v] {
-                let m = &mut marginals[self.states(v)];
-                scatter_add(m, values, bases[p], &clique.ports[p]);
+                at.scatter_add(&mut marginals[self.states(v)], values, p);
             }
         }
         for &(child, p) in &clique.children {
             if needed[child] {
-                let acc = &mut down[s.cliques[child].sep_range()];
-                scatter_add(acc, values, bases[p], &clique.ports[p]);
+                at.scatter_add(&mut down[s.cliques[child].sep_range()], values, p);
             }
         }
     }
@@ -1407,29 +1459,133 @@ fn mark(s: &Structure, ws: &mut Workspace, mut c: usize) {
     }
 }
 
-/// Walks a clique's entries block by block: calls `f(position, bases, run)` with each port's
-/// offset for the entries to process and their range in the block (all of them, or a banded
-/// clique's band, the offsets moved to its start; empty bands are skipped). `bases` holds the
-/// offsets for the clique's first entry on the way in, and again on the way out.
+/// Where a sweep is: a block (or band) of a dense clique, with each port's offset for its
+/// first entry, or a chunk of a compressed clique's kept entries, with each port's base.
+enum At<'a> {
+    Block {
+        bases: &'a [usize],
+        ports: &'a [Port],
+    },
+    Kept {
+        bases: &'a [usize],
+        sparse: &'a Sparse,
+        range: std::ops::Range<usize>,
+    },
+}
+
+impl At<'_> {
+    /// Multiplies the entries by an array read through port `p`.
+    #[inline]
+    fn multiply(&self, out: &mut [f64], array: &[f64], p: usize) {
+        match self {
+            At::Block { bases, ports } => multiply(out, array, bases[p], &ports[p]),
+            At::Kept {
+                bases,
+                sparse,
+                range,
+            } => sparse::gather_multiply(out, &array[bases[p]..], sparse.port(p, range.clone())),
+        }
+    }
+
+    /// Fills the entries from an array read through port `p`.
+    #[inline]
+    fn load(&self, out: &mut [f64], array: &[f64], p: usize) {
+        match self {
+            At::Block { bases, ports } => load(out, array, bases[p], &ports[p]),
+            At::Kept {
+                bases,
+                sparse,
+                range,
+            } => sparse::gather_load(out, &array[bases[p]..], sparse.port(p, range.clone())),
+        }
+    }
+
+    /// `out = values × array` read through port `p`.
+    #[inline]
+    fn times(&self, out: &mut [f64], values: &[f64], array: &[f64], p: usize) {
+        match self {
+            At::Block { bases, ports } => match &ports[p] {
+                // Usual for a message from the parent: its variables are outer, one entry
+                // for the whole block.
+                Port::Const => {
+                    let x = array[bases[p]];
+                    out.iter_mut().zip(values).for_each(|(o, &v)| *o = v * x);
+                }
+                port => {
+                    load(out, array, bases[p], port);
+                    out.iter_mut().zip(values).for_each(|(o, &v)| *o *= v);
+                }
+            },
+            At::Kept {
+                bases,
+                sparse,
+                range,
+            } => sparse::gather_times(
+                out,
+                values,
+                &array[bases[p]..],
+                sparse.port(p, range.clone()),
+            ),
+        }
+    }
+
+    /// Adds the entries into an array written through port `p`.
+    #[inline]
+    fn scatter_add(&self, array: &mut [f64], values: &[f64], p: usize) {
+        match self {
+            At::Block { bases, ports } => scatter_add(array, values, bases[p], &ports[p]),
+            At::Kept {
+                bases,
+                sparse,
+                range,
+            } => sparse::scatter_add(
+                &mut array[bases[p]..],
+                values,
+                sparse.port(p, range.clone()),
+            ),
+        }
+    }
+}
+
+/// Walks a clique's entries: calls `f(entries, at)` with the range of entries to process in
+/// the clique's potential and where they are. A dense clique is walked block by block (all of
+/// a block, or a banded clique's band; empty bands are skipped); a compressed one chunk by
+/// chunk of its kept entries, which its potential holds alone. `bases` holds each port's
+/// offset for the clique's first entry on the way in, and again on the way out.
 #[inline]
 fn sweep(
     clique: &Clique,
+    compressed: Option<&Sparse>,
     bands: Option<&[(u32, u32)]>,
     bases: &mut [usize],
     shifted: &mut [usize],
     digits: &mut [usize],
-    mut f: impl FnMut(usize, &[usize], std::ops::Range<usize>),
+    mut f: impl FnMut(std::ops::Range<usize>, &At),
 ) {
     let np = clique.ports.len();
     let bases = &mut bases[..np];
+    if let Some(sparse) = compressed {
+        for start in (0..sparse.len).step_by(sparse::CHUNK) {
+            let range = start..(start + sparse::CHUNK).min(sparse.len);
+            let at = At::Kept {
+                bases,
+                sparse,
+                range: range.clone(),
+            };
+            f(range, &at);
+        }
+        return;
+    }
     let shifted = &mut shifted[..np];
     let k = clique.outer_cards.len();
     let digits = &mut digits[..k];
     digits.fill(0);
     let count = clique.len / clique.block;
+    let ports = &clique.ports[..];
+    let block = clique.block;
     for pos in 0..count {
         match bands {
-            None => f(pos, bases, 0..clique.block),
+            None => f(pos * block..(pos + 1) * block, &At::Block { bases, ports }),
             Some(bands) => {
                 let (lo, hi) = (bands[pos].0 as usize, bands[pos].1 as usize);
                 if lo < hi {
@@ -1438,7 +1594,11 @@ fn sweep(
                     {
                         *s = b + lo * step;
                     }
-                    f(pos, shifted, lo..hi);
+                    let at = At::Block {
+                        bases: shifted,
+                        ports,
+                    };
+                    f(pos * block + lo..pos * block + hi, &at);
                 }
             }
         }
@@ -2091,7 +2251,9 @@ fn build(
                 .iter()
                 .map(|s| s.last().copied().unwrap_or(0))
                 .collect(),
+            port_strides: port_strides.concat(),
             bands,
+            sparse: None,
         });
         offset += len;
     }
@@ -2143,6 +2305,8 @@ fn build(
         stats,
         queries: AtomicUsize::new(0),
         prior: OnceLock::new(),
+        potential_entries: offset,
+        compressed: OnceLock::new(),
     })
 }
 
@@ -2757,6 +2921,8 @@ mod tests {
                 dynamic: false,
                 bands: None,
                 inner_strides: vec![strides[vars.len() - 1]],
+                port_strides: strides.clone(),
+                sparse: None,
             };
             let mut seen = Vec::new();
             let mut bases = vec![0usize];
@@ -2764,11 +2930,15 @@ mod tests {
             sweep(
                 &clique,
                 None,
+                None,
                 &mut bases,
                 &mut [0],
                 &mut digits,
-                |pos, b, run| {
-                    assert_eq!(run, 0..block);
+                |entries, at| {
+                    assert_eq!(entries.len(), block);
+                    let At::Block { bases: b, .. } = at else {
+                        panic!("a dense clique is swept by blocks")
+                    };
                     for x in 0..block {
                         let offset = match &p {
                             Port::Const => b[0],
@@ -2778,7 +2948,7 @@ mod tests {
                             }
                             Port::Strided { step } => b[0] + x * step,
                         };
-                        seen.push((pos * block + x, offset));
+                        seen.push((entries.start + x, offset));
                     }
                 },
             );

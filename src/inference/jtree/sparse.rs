@@ -1,0 +1,352 @@
+//! Zero compression: the entries of a pattern's cliques that no query of the pattern can make
+//! nonzero, found once, and sweeps that skip them (Jensen & Andersen 1990; Hugin compresses
+//! its junction trees the same way).
+//!
+//! An entry of a clique is 0 in every query of a pattern when its probability without
+//! evidence is 0, every observed variable summed out: every query's product of tables is then
+//! 0 there too, whatever the observed states and likelihoods. On networks with deterministic
+//! or banded tables most entries are such (water: 96–99 % of its patterns' entries; mildew:
+//! about 90 %). A collect-and-distribute pass in the Boolean semiring (nonzero or not, each
+//! table relaxed to "nonzero for some state of its observed variables") finds them exactly:
+//! no rounding can make a tiny probability look like 0.
+//!
+//! Skipping them is exact. A collect sweep that leaves them out sends up a message that
+//! differs only at separator states that are impossible on the parent's side; every entry of
+//! the parent with such a state is itself skipped, so nothing reads the difference. The sums
+//! merely leave out exact zeros.
+//!
+//! A clique is compressed when at most [`MAX_KEPT_SHARE`] of its entries can be nonzero: its
+//! sweeps then walk a list of the kept entries, in chunks, reading and writing every array
+//! through a list of offsets per port instead of through blocks and runs.
+
+use std::ops::Range;
+
+use crate::factor::VarId;
+use crate::network::Network;
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Structure, width};
+
+/// A compressed clique's sweeps go through its kept entries this many at a time (the
+/// chunk's values stay in the first-level cache while every array is applied to them).
+pub(super) const CHUNK: usize = 256;
+
+/// A clique is compressed when at most this share of its entries is kept: reading an array
+/// through a list of offsets costs about twice what a dense sweep does per entry.
+const MAX_KEPT_SHARE: f64 = 0.4;
+
+/// Cliques smaller than this stay dense: too little to skip.
+const MIN_ENTRIES: usize = 512;
+
+/// The entries of a clique that can be nonzero, as the offsets of each of its ports there.
+#[derive(Debug, Clone)]
+pub(super) struct Sparse {
+    /// The number of kept entries (a compressed clique's potential holds these only, in
+    /// row-major order).
+    pub(super) len: usize,
+    /// Port `p`'s offsets (from its base) at the kept entries: `index[p * len..(p + 1) * len]`.
+    index: Vec<u32>,
+}
+
+impl Sparse {
+    /// Port `p`'s offsets at the kept entries `range`.
+    #[inline]
+    pub(super) fn port(&self, p: usize, range: Range<usize>) -> &[u32] {
+        &self.index[p * self.len + range.start..p * self.len + range.end]
+    }
+}
+
+/// The tree `s` with its cliques compressed where few of their entries can be nonzero, and
+/// the separators between two compressed cliques cut down to their possible states; `None`
+/// when no clique is worth compressing. `tables`: each variable's conditional table; `id`:
+/// the new tree's.
+pub(super) fn compress(
+    network: &Network,
+    tables: &[&[f64]],
+    s: &Structure,
+    id: usize,
+) -> Option<Structure> {
+    let cards_of = |v: VarId| network.variable(v).cardinality();
+    let (possible, separators) = supports(s, tables, &cards_of);
+    let kept: Vec<Option<usize>> = s
+        .cliques
+        .iter()
+        .zip(&possible)
+        .map(|(clique, here)| {
+            let kept = here.iter().filter(|&&x| x).count();
+            let worth =
+                clique.len >= MIN_ENTRIES && kept as f64 <= MAX_KEPT_SHARE * clique.len as f64;
+            worth.then_some(kept)
+        })
+        .collect();
+    if kept.iter().all(Option::is_none) {
+        return None;
+    }
+    // A separator between two compressed cliques holds its possible states only: where each
+    // of its states goes (`u32::MAX`: impossible), and its new layout.
+    let mut cut: Vec<Option<Vec<u32>>> = vec![None; s.cliques.len()];
+    let mut sep_offset = 0;
+    let mut cliques = s.cliques.clone();
+    for (c, clique) in cliques.iter_mut().enumerate() {
+        let Some(parent) = clique.parent else {
+            continue;
+        };
+        let states = &separators[clique.sep_range()];
+        if kept[c].is_some() && kept[parent].is_some() {
+            let mut next = 0u32;
+            let map: Vec<u32> = states
+                .iter()
+                .map(|&possible| match possible {
+                    true => {
+                        next += 1;
+                        next - 1
+                    }
+                    false => u32::MAX,
+                })
+                .collect();
+            clique.sep_len = next as usize;
+            cut[c] = Some(map);
+        }
+        clique.sep_offset = sep_offset;
+        sep_offset += clique.sep_len;
+    }
+    // The kept entries of the compressed cliques, as offsets per port, and the new layout of
+    // the potentials.
+    let mut offset = 0;
+    let mut offsets = Vec::new();
+    for (c, clique) in cliques.iter_mut().enumerate() {
+        clique.offset = offset;
+        if let Some(len) = kept[c] {
+            let here = &possible[c];
+            let cards: Vec<usize> = clique.vars.iter().map(|&v| cards_of(v)).collect();
+            let np = clique.ports.len();
+            let strides: Vec<&[usize]> = (0..np).map(|p| clique.port_strides(p)).collect();
+            // Ports onto a cut separator read its new positions.
+            let mut maps: Vec<Option<&[u32]>> = vec![None; np];
+            if let (Some(p), Some(map)) = (clique.parent_port, &cut[c]) {
+                maps[p] = Some(map);
+            }
+            for &(child, p) in &clique.children {
+                if let Some(map) = &cut[child] {
+                    maps[p] = Some(map);
+                }
+            }
+            let mut index = vec![0u32; np * len];
+            let mut next = 0;
+            walk(&cards, &strides, &mut offsets, |e, off| {
+                if here[e] {
+                    for (p, (&o, map)) in off.iter().zip(&maps).enumerate() {
+                        // Offsets lie within tables and separators, far below 2^32 entries.
+                        index[p * len + next] = match map {
+                            Some(map) => map[o],
+                            None => o as u32,
+                        };
+                    }
+                    next += 1;
+                }
+            });
+            debug_assert!(
+                !index.contains(&u32::MAX),
+                "a kept entry at an impossible state"
+            );
+            clique.sparse = Some(Sparse { len, index });
+        }
+        offset += clique.stored();
+    }
+    let mut stats = s.stats.clone();
+    stats.swept_entries = cliques
+        .iter()
+        .map(|c| match (&c.sparse, &c.bands) {
+            (Some(sparse), _) => sparse.len,
+            (None, Some(bands)) => width(&bands.query) as usize,
+            (None, None) => c.len,
+        })
+        .sum();
+    stats.separator_entries = sep_offset;
+    Some(Structure {
+        id,
+        cliques,
+        collect_order: s.collect_order.clone(),
+        separator_entries: sep_offset,
+        homes: s.homes.clone(),
+        constants: s.constants.clone(),
+        max_block: s.max_block,
+        max_ports: s.max_ports,
+        max_outer: s.max_outer,
+        stats,
+        queries: AtomicUsize::new(s.queries.load(Ordering::Relaxed)),
+        prior: OnceLock::new(),
+        potential_entries: offset,
+        compressed: OnceLock::from(None),
+    })
+}
+
+/// Which entries of each clique can be nonzero, and which states of each separator (in the
+/// separator layout of `s`).
+fn supports(
+    s: &Structure,
+    tables: &[&[f64]],
+    cards_of: &impl Fn(VarId) -> usize,
+) -> (Vec<Vec<bool>>, Vec<bool>) {
+    let k = s.cliques.len();
+    let mut offsets = Vec::new();
+    // Collect: an entry is possible below when every table and every child's message is.
+    let mut possible: Vec<Vec<bool>> = vec![Vec::new(); k];
+    let mut up = vec![false; s.separator_entries];
+    for &c in &s.collect_order {
+        let clique = &s.cliques[c];
+        let cards: Vec<usize> = clique.vars.iter().map(|&v| cards_of(v)).collect();
+        let relaxed: Vec<Vec<bool>> = clique
+            .tables
+            .iter()
+            .map(|t| relax(tables[t.child], &t.observed, cards_of))
+            .collect();
+        let mut ports: Vec<usize> = clique.tables.iter().map(|t| t.port).collect();
+        ports.extend(clique.children.iter().map(|&(_, p)| p));
+        ports.extend(clique.parent_port);
+        let strides: Vec<&[usize]> = ports.iter().map(|&p| clique.port_strides(p)).collect();
+        let (nt, nc) = (relaxed.len(), clique.children.len());
+        let mut here = vec![false; clique.len];
+        let mut message = vec![false; clique.sep_len];
+        walk(&cards, &strides, &mut offsets, |e, off| {
+            let tables_allow = relaxed.iter().zip(off).all(|(r, &o)| r[o]);
+            let children_allow = || {
+                clique
+                    .children
+                    .iter()
+                    .zip(&off[nt..nt + nc])
+                    .all(|(&(child, _), &o)| up[s.cliques[child].sep_offset + o])
+            };
+            if tables_allow && children_allow() {
+                here[e] = true;
+                if clique.parent_port.is_some() {
+                    message[off[nt + nc]] = true;
+                }
+            }
+        });
+        up[clique.sep_range()].copy_from_slice(&message);
+        possible[c] = here;
+    }
+    // Distribute: an entry is possible when it is below and its separator state is possible in
+    // the parent (which holds everything above).
+    let mut down = vec![false; s.separator_entries];
+    for &c in s.collect_order.iter().rev() {
+        let clique = &s.cliques[c];
+        let cards: Vec<usize> = clique.vars.iter().map(|&v| cards_of(v)).collect();
+        let mut ports: Vec<usize> = clique.children.iter().map(|&(_, p)| p).collect();
+        ports.extend(clique.parent_port);
+        let strides: Vec<&[usize]> = ports.iter().map(|&p| clique.port_strides(p)).collect();
+        let nc = clique.children.len();
+        let here = &mut possible[c];
+        let mut to_children: Vec<Vec<bool>> = clique
+            .children
+            .iter()
+            .map(|&(child, _)| vec![false; s.cliques[child].sep_len])
+            .collect();
+        let from_parent = &down[clique.sep_range()];
+        walk(&cards, &strides, &mut offsets, |e, off| {
+            if !here[e] {
+                return;
+            }
+            if clique.parent_port.is_some() && !from_parent[off[nc]] {
+                here[e] = false;
+                return;
+            }
+            for (m, &o) in to_children.iter_mut().zip(off) {
+                m[o] = true;
+            }
+        });
+        for (&(child, _), m) in clique.children.iter().zip(to_children) {
+            down[s.cliques[child].sep_range()].copy_from_slice(&m);
+        }
+    }
+    (possible, down)
+}
+
+/// A table relaxed over its observed variables: at each offset of its unobserved ones (the
+/// observed ones at state 0), whether it is nonzero for some observed states.
+fn relax(
+    table: &[f64],
+    observed: &[(VarId, usize)],
+    cards_of: &impl Fn(VarId) -> usize,
+) -> Vec<bool> {
+    let mut relaxed = vec![false; table.len()];
+    for (i, &x) in table.iter().enumerate() {
+        if x != 0.0 {
+            let at_observed: usize = observed
+                .iter()
+                .map(|&(u, stride)| (i / stride) % cards_of(u) * stride)
+                .sum();
+            relaxed[i - at_observed] = true;
+        }
+    }
+    relaxed
+}
+
+/// Calls `f(entry, offsets)` for every entry of a table over variables with the given
+/// cardinalities, in row-major order, with the offset of each array whose strides (one per
+/// variable) are given.
+fn walk(
+    cards: &[usize],
+    strides: &[&[usize]],
+    offsets: &mut Vec<usize>,
+    mut f: impl FnMut(usize, &[usize]),
+) {
+    let k = cards.len();
+    offsets.clear();
+    offsets.resize(strides.len(), 0);
+    let mut digits = vec![0usize; k];
+    let len: usize = cards.iter().product();
+    for e in 0..len {
+        f(e, offsets);
+        let mut j = k;
+        while j > 0 {
+            j -= 1;
+            digits[j] += 1;
+            if digits[j] < cards[j] {
+                for (o, s) in offsets.iter_mut().zip(strides) {
+                    *o += s[j];
+                }
+                break;
+            }
+            digits[j] = 0;
+            for (o, s) in offsets.iter_mut().zip(strides) {
+                *o -= s[j] * (cards[j] - 1);
+            }
+        }
+    }
+}
+
+/// `out[i] = array[index[i]]`.
+#[inline]
+pub(super) fn gather_load(out: &mut [f64], array: &[f64], index: &[u32]) {
+    for (o, &i) in out.iter_mut().zip(index) {
+        *o = array[i as usize];
+    }
+}
+
+/// `out[i] *= array[index[i]]`.
+#[inline]
+pub(super) fn gather_multiply(out: &mut [f64], array: &[f64], index: &[u32]) {
+    for (o, &i) in out.iter_mut().zip(index) {
+        *o *= array[i as usize];
+    }
+}
+
+/// `out[i] = values[i] * array[index[i]]`.
+#[inline]
+pub(super) fn gather_times(out: &mut [f64], values: &[f64], array: &[f64], index: &[u32]) {
+    for ((o, &v), &i) in out.iter_mut().zip(values).zip(index) {
+        *o = v * array[i as usize];
+    }
+}
+
+/// `array[index[i]] += values[i]`.
+#[inline]
+pub(super) fn scatter_add(array: &mut [f64], values: &[f64], index: &[u32]) {
+    for (&v, &i) in values.iter().zip(index) {
+        array[i as usize] += v;
+    }
+}
