@@ -98,6 +98,18 @@ enum Port {
     Strided { step: usize },
 }
 
+impl Port {
+    /// The offset of a block's (or band's) `x`-th entry, from the block's base.
+    fn offset(&self, x: usize) -> usize {
+        match self {
+            Port::Const => 0,
+            Port::Contig => x,
+            Port::Runs { run, step, starts } => starts[x / run] as usize + (x % run) * step,
+            Port::Strided { step } => x * step,
+        }
+    }
+}
+
 /// A conditional table read by a clique.
 #[derive(Debug, Clone)]
 struct TableRef {
@@ -148,8 +160,6 @@ struct Clique {
     sparse: Option<Sparse>,
     /// Each port's stride for the innermost variable (where a band starts).
     inner_strides: Vec<usize>,
-    /// Each port's stride for every variable, port after port.
-    port_strides: Vec<usize>,
 }
 
 /// Where a banded clique's entries can be nonzero: for each position of the outer variables,
@@ -175,12 +185,6 @@ impl Clique {
     /// The entries its potential holds: all, or the kept ones of a compressed clique.
     fn stored(&self) -> usize {
         self.sparse.as_ref().map_or(self.len, |sp| sp.len)
-    }
-
-    /// Port `p`'s stride for each of its variables.
-    fn port_strides(&self, p: usize) -> &[usize] {
-        let n = self.vars.len();
-        &self.port_strides[p * n..(p + 1) * n]
     }
 
     /// Where its separator with its parent lies in the separator buffers.
@@ -2251,7 +2255,6 @@ fn build(
                 .iter()
                 .map(|s| s.last().copied().unwrap_or(0))
                 .collect(),
-            port_strides: port_strides.concat(),
             bands,
             sparse: None,
         });
@@ -2921,7 +2924,6 @@ mod tests {
                 dynamic: false,
                 bands: None,
                 inner_strides: vec![strides[vars.len() - 1]],
-                port_strides: strides.clone(),
                 sparse: None,
             };
             let mut seen = Vec::new();
@@ -2940,15 +2942,7 @@ mod tests {
                         panic!("a dense clique is swept by blocks")
                     };
                     for x in 0..block {
-                        let offset = match &p {
-                            Port::Const => b[0],
-                            Port::Contig => b[0] + x,
-                            Port::Runs { run, step, starts } => {
-                                b[0] + starts[x / run] as usize + (x % run) * step
-                            }
-                            Port::Strided { step } => b[0] + x * step,
-                        };
-                        seen.push((entries.start + x, offset));
+                        seen.push((entries.start + x, b[0] + p.offset(x)));
                     }
                 },
             );

@@ -27,7 +27,7 @@ use crate::network::Network;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Structure, width};
+use super::{At, Clique, Structure, width};
 
 /// A compressed clique's sweeps go through its kept entries this many at a time (the
 /// chunk's values stay in the first-level cache while every array is applied to them).
@@ -68,14 +68,14 @@ pub(super) fn compress(
     s: &Structure,
     id: usize,
 ) -> Option<Structure> {
-    let cards_of = |v: VarId| network.variable(v).cardinality();
-    let (possible, separators) = supports(s, tables, &cards_of);
+    let mut sweeper = Sweeper::new(s);
+    let (possible, separators) = supports(network, tables, s, &mut sweeper);
     let kept: Vec<Option<usize>> = s
         .cliques
         .iter()
         .zip(&possible)
         .map(|(clique, here)| {
-            let kept = here.iter().filter(|&&x| x).count();
+            let kept = here.iter().filter(|&&x| x > 0.0).count();
             let worth =
                 clique.len >= MIN_ENTRIES && kept as f64 <= MAX_KEPT_SHARE * clique.len as f64;
             worth.then_some(kept)
@@ -93,12 +93,11 @@ pub(super) fn compress(
         let Some(parent) = clique.parent else {
             continue;
         };
-        let states = &separators[clique.sep_range()];
         if kept[c].is_some() && kept[parent].is_some() {
             let mut next = 0u32;
-            let map: Vec<u32> = states
+            let map: Vec<u32> = separators[clique.sep_range()]
                 .iter()
-                .map(|&possible| match possible {
+                .map(|&possible| match possible > 0.0 {
                     true => {
                         next += 1;
                         next - 1
@@ -115,14 +114,11 @@ pub(super) fn compress(
     // The kept entries of the compressed cliques, as offsets per port, and the new layout of
     // the potentials.
     let mut offset = 0;
-    let mut offsets = Vec::new();
     for (c, clique) in cliques.iter_mut().enumerate() {
         clique.offset = offset;
         if let Some(len) = kept[c] {
             let here = &possible[c];
-            let cards: Vec<usize> = clique.vars.iter().map(|&v| cards_of(v)).collect();
             let np = clique.ports.len();
-            let strides: Vec<&[usize]> = (0..np).map(|p| clique.port_strides(p)).collect();
             // Ports onto a cut separator read its new positions.
             let mut maps: Vec<Option<&[u32]>> = vec![None; np];
             if let (Some(p), Some(map)) = (clique.parent_port, &cut[c]) {
@@ -135,9 +131,13 @@ pub(super) fn compress(
             }
             let mut index = vec![0u32; np * len];
             let mut next = 0;
-            walk(&cards, &strides, &mut offsets, |e, off| {
-                if here[e] {
-                    for (p, (&o, map)) in off.iter().zip(&maps).enumerate() {
+            sweeper.sweep(clique, |entries, at| {
+                let At::Block { bases, ports } = at else {
+                    unreachable!("a tree being compressed is swept densely")
+                };
+                for (x, _) in here[entries].iter().enumerate().filter(|(_, h)| **h > 0.0) {
+                    for (p, (port, map)) in ports.iter().zip(&maps).enumerate() {
+                        let o = bases[p] + port.offset(x);
                         // Offsets lie within tables and separators, far below 2^32 entries.
                         index[p * len + next] = match map {
                             Some(map) => map[o],
@@ -184,139 +184,137 @@ pub(super) fn compress(
 }
 
 /// Which entries of each clique can be nonzero, and which states of each separator (in the
-/// separator layout of `s`).
+/// layout of `s`): a collect and a distribute pass over indicators (1: possible, 0: not).
+/// They run on the dense sweeps of queries: products of indicators are indicators, and each
+/// message is turned back into one.
 fn supports(
-    s: &Structure,
+    network: &Network,
     tables: &[&[f64]],
-    cards_of: &impl Fn(VarId) -> usize,
-) -> (Vec<Vec<bool>>, Vec<bool>) {
+    s: &Structure,
+    sweeper: &mut Sweeper,
+) -> (Vec<Vec<f64>>, Vec<f64>) {
+    let cards_of = |v: VarId| network.variable(v).cardinality();
     let k = s.cliques.len();
-    let mut offsets = Vec::new();
-    // Collect: an entry is possible below when every table and every child's message is.
-    let mut possible: Vec<Vec<bool>> = vec![Vec::new(); k];
-    let mut up = vec![false; s.separator_entries];
+    let indicator = |m: &mut [f64]| {
+        m.iter_mut()
+            .for_each(|x| *x = f64::from(u8::from(*x > 0.0)))
+    };
+    // Collect: an entry is possible below when every table and every child's message allows
+    // it. Entries outside a banded clique's bands stay 0.
+    let mut possible: Vec<Vec<f64>> = vec![Vec::new(); k];
+    let mut up = vec![0.0; s.separator_entries];
     for &c in &s.collect_order {
         let clique = &s.cliques[c];
-        let cards: Vec<usize> = clique.vars.iter().map(|&v| cards_of(v)).collect();
-        let relaxed: Vec<Vec<bool>> = clique
+        let relaxed: Vec<Vec<f64>> = clique
             .tables
             .iter()
-            .map(|t| relax(tables[t.child], &t.observed, cards_of))
+            .map(|t| relax(tables[t.child], &t.observed, &cards_of))
             .collect();
-        let mut ports: Vec<usize> = clique.tables.iter().map(|t| t.port).collect();
-        ports.extend(clique.children.iter().map(|&(_, p)| p));
-        ports.extend(clique.parent_port);
-        let strides: Vec<&[usize]> = ports.iter().map(|&p| clique.port_strides(p)).collect();
-        let (nt, nc) = (relaxed.len(), clique.children.len());
-        let mut here = vec![false; clique.len];
-        let mut message = vec![false; clique.sep_len];
-        walk(&cards, &strides, &mut offsets, |e, off| {
-            let tables_allow = relaxed.iter().zip(off).all(|(r, &o)| r[o]);
-            let children_allow = || {
-                clique
-                    .children
-                    .iter()
-                    .zip(&off[nt..nt + nc])
-                    .all(|(&(child, _), &o)| up[s.cliques[child].sep_offset + o])
-            };
-            if tables_allow && children_allow() {
-                here[e] = true;
-                if clique.parent_port.is_some() {
-                    message[off[nt + nc]] = true;
-                }
+        let mut here = vec![0.0; clique.len];
+        let mut message = vec![0.0; clique.sep_len];
+        sweeper.sweep(clique, |entries, at| {
+            let out = &mut here[entries];
+            out.fill(1.0);
+            for (t, r) in clique.tables.iter().zip(&relaxed) {
+                at.multiply(out, r, t.port);
+            }
+            for &(child, p) in &clique.children {
+                at.multiply(out, &up[s.cliques[child].sep_range()], p);
+            }
+            if let Some(p) = clique.parent_port {
+                at.scatter_add(&mut message, out, p);
             }
         });
+        indicator(&mut message);
         up[clique.sep_range()].copy_from_slice(&message);
         possible[c] = here;
     }
-    // Distribute: an entry is possible when it is below and its separator state is possible in
-    // the parent (which holds everything above).
-    let mut down = vec![false; s.separator_entries];
+    // Distribute: an entry is possible when it is possible below and its separator's state is
+    // possible in the parent (which holds everything above).
+    let mut down = vec![0.0; s.separator_entries];
     for &c in s.collect_order.iter().rev() {
         let clique = &s.cliques[c];
-        let cards: Vec<usize> = clique.vars.iter().map(|&v| cards_of(v)).collect();
-        let mut ports: Vec<usize> = clique.children.iter().map(|&(_, p)| p).collect();
-        ports.extend(clique.parent_port);
-        let strides: Vec<&[usize]> = ports.iter().map(|&p| clique.port_strides(p)).collect();
-        let nc = clique.children.len();
         let here = &mut possible[c];
-        let mut to_children: Vec<Vec<bool>> = clique
+        let mut to_children: Vec<Vec<f64>> = clique
             .children
             .iter()
-            .map(|&(child, _)| vec![false; s.cliques[child].sep_len])
+            .map(|&(child, _)| vec![0.0; s.cliques[child].sep_len])
             .collect();
         let from_parent = &down[clique.sep_range()];
-        walk(&cards, &strides, &mut offsets, |e, off| {
-            if !here[e] {
-                return;
+        sweeper.sweep(clique, |entries, at| {
+            let out = &mut here[entries];
+            if let Some(p) = clique.parent_port {
+                at.multiply(out, from_parent, p);
             }
-            if clique.parent_port.is_some() && !from_parent[off[nc]] {
-                here[e] = false;
-                return;
-            }
-            for (m, &o) in to_children.iter_mut().zip(off) {
-                m[o] = true;
+            for (m, &(_, p)) in to_children.iter_mut().zip(&clique.children) {
+                at.scatter_add(m, out, p);
             }
         });
-        for (&(child, _), m) in clique.children.iter().zip(to_children) {
+        for (&(child, _), mut m) in clique.children.iter().zip(to_children) {
+            indicator(&mut m);
             down[s.cliques[child].sep_range()].copy_from_slice(&m);
         }
     }
     (possible, down)
 }
 
-/// A table relaxed over its observed variables: at each offset of its unobserved ones (the
-/// observed ones at state 0), whether it is nonzero for some observed states.
+/// Dense sweeps of a tree's cliques, every port based at 0 (the relaxed tables have no
+/// observed slice to start from), with their scratch.
+struct Sweeper {
+    bases: Vec<usize>,
+    shifted: Vec<usize>,
+    digits: Vec<usize>,
+}
+
+impl Sweeper {
+    fn new(s: &Structure) -> Self {
+        Sweeper {
+            bases: vec![0; s.max_ports],
+            shifted: vec![0; s.max_ports],
+            digits: vec![0; s.max_outer],
+        }
+    }
+
+    /// Sweeps a clique's entries (a banded one's bands only).
+    fn sweep(&mut self, clique: &Clique, f: impl FnMut(Range<usize>, &At)) {
+        self.bases.fill(0);
+        super::sweep(
+            clique,
+            None,
+            clique.bands(true),
+            &mut self.bases,
+            &mut self.shifted,
+            &mut self.digits,
+            f,
+        );
+    }
+}
+
+/// A table relaxed over its observed variables, as an indicator: at each offset of its
+/// unobserved variables (the observed ones at state 0), 1 where it is nonzero for some
+/// observed states.
 fn relax(
     table: &[f64],
     observed: &[(VarId, usize)],
     cards_of: &impl Fn(VarId) -> usize,
-) -> Vec<bool> {
-    let mut relaxed = vec![false; table.len()];
+) -> Vec<f64> {
+    if observed.is_empty() {
+        return table
+            .iter()
+            .map(|&x| f64::from(u8::from(x != 0.0)))
+            .collect();
+    }
+    let mut relaxed = vec![0.0; table.len()];
     for (i, &x) in table.iter().enumerate() {
         if x != 0.0 {
             let at_observed: usize = observed
                 .iter()
                 .map(|&(u, stride)| (i / stride) % cards_of(u) * stride)
                 .sum();
-            relaxed[i - at_observed] = true;
+            relaxed[i - at_observed] = 1.0;
         }
     }
     relaxed
-}
-
-/// Calls `f(entry, offsets)` for every entry of a table over variables with the given
-/// cardinalities, in row-major order, with the offset of each array whose strides (one per
-/// variable) are given.
-fn walk(
-    cards: &[usize],
-    strides: &[&[usize]],
-    offsets: &mut Vec<usize>,
-    mut f: impl FnMut(usize, &[usize]),
-) {
-    let k = cards.len();
-    offsets.clear();
-    offsets.resize(strides.len(), 0);
-    let mut digits = vec![0usize; k];
-    let len: usize = cards.iter().product();
-    for e in 0..len {
-        f(e, offsets);
-        let mut j = k;
-        while j > 0 {
-            j -= 1;
-            digits[j] += 1;
-            if digits[j] < cards[j] {
-                for (o, s) in offsets.iter_mut().zip(strides) {
-                    *o += s[j];
-                }
-                break;
-            }
-            digits[j] = 0;
-            for (o, s) in offsets.iter_mut().zip(strides) {
-                *o -= s[j] * (cards[j] - 1);
-            }
-        }
-    }
 }
 
 /// `out[i] = array[index[i]]`.
