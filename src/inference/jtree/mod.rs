@@ -1631,6 +1631,25 @@ fn sweep(
     }
 }
 
+/// Calls `$f::<R>(args)` with a run length known to the compiler (2 to 10 entries: variables
+/// of that many states innermost, whose run loops are then unrolled), else `$fallback`.
+macro_rules! fixed_run {
+    ($run:expr, $f:ident($($arg:expr),*), $fallback:expr) => {
+        match $run {
+            2 => $f::<2>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            6 => $f::<6>($($arg),*),
+            7 => $f::<7>($($arg),*),
+            8 => $f::<8>($($arg),*),
+            9 => $f::<9>($($arg),*),
+            10 => $f::<10>($($arg),*),
+            _ => $fallback,
+        }
+    };
+}
+
 /// Multiplies a block of entries by an array read through a port.
 #[inline]
 fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
@@ -1651,32 +1670,33 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
             let array = &array[base..];
             let runs = out.chunks_exact_mut(*run).zip(starts);
             match (step, run) {
-                (0, 2) => broadcast_runs::<2>(out, array, starts),
-                (0, 3) => broadcast_runs::<3>(out, array, starts),
-                (0, 4) => broadcast_runs::<4>(out, array, starts),
-                (0, _) => runs.for_each(|(o, &k)| {
-                    let x = array[k as usize];
-                    o.iter_mut().for_each(|o| *o *= x);
-                }),
-                // Short runs (variables with two to four states, innermost) with their length
-                // known to the compiler: the loop over a run's entries is unrolled.
-                (1, 2) => multiply_runs::<2>(out, array, starts),
-                (1, 3) => multiply_runs::<3>(out, array, starts),
-                (1, 4) => multiply_runs::<4>(out, array, starts),
-                (1, _) => runs.for_each(|(o, &k)| {
-                    let k = k as usize;
-                    for (o, &x) in o.iter_mut().zip(&array[k..k + *run]) {
-                        *o *= x;
-                    }
-                }),
-                (_, 2) => strided_runs::<2>(out, array, starts, *step, |o, x| *o *= x),
-                (_, 3) => strided_runs::<3>(out, array, starts, *step, |o, x| *o *= x),
-                (_, 4) => strided_runs::<4>(out, array, starts, *step, |o, x| *o *= x),
-                _ => runs.for_each(|(o, &k)| {
-                    for (i, o) in o.iter_mut().enumerate() {
-                        *o *= array[k as usize + i * step];
-                    }
-                }),
+                (0, _) => fixed_run!(
+                    *run,
+                    broadcast_runs(out, array, starts),
+                    runs.for_each(|(o, &k)| {
+                        let x = array[k as usize];
+                        o.iter_mut().for_each(|o| *o *= x);
+                    })
+                ),
+                (1, _) => fixed_run!(
+                    *run,
+                    multiply_runs(out, array, starts),
+                    runs.for_each(|(o, &k)| {
+                        let k = k as usize;
+                        for (o, &x) in o.iter_mut().zip(&array[k..k + *run]) {
+                            *o *= x;
+                        }
+                    })
+                ),
+                _ => fixed_run!(
+                    *run,
+                    strided_runs(out, array, starts, *step, |o, x| *o *= x),
+                    runs.for_each(|(o, &k)| {
+                        for (i, o) in o.iter_mut().enumerate() {
+                            *o *= array[k as usize + i * step];
+                        }
+                    })
+                ),
             }
         }
         Port::Strided { step } => {
@@ -1702,21 +1722,23 @@ fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
             let runs = out.chunks_exact_mut(*run).zip(starts);
             match (step, run) {
                 (0, _) => runs.for_each(|(o, &k)| o.fill(array[k as usize])),
-                (1, 2) => load_runs::<2>(out, array, starts),
-                (1, 3) => load_runs::<3>(out, array, starts),
-                (1, 4) => load_runs::<4>(out, array, starts),
-                (1, _) => runs.for_each(|(o, &k)| {
-                    let k = k as usize;
-                    o.copy_from_slice(&array[k..k + *run]);
-                }),
-                (_, 2) => strided_runs::<2>(out, array, starts, *step, |o, x| *o = x),
-                (_, 3) => strided_runs::<3>(out, array, starts, *step, |o, x| *o = x),
-                (_, 4) => strided_runs::<4>(out, array, starts, *step, |o, x| *o = x),
-                _ => runs.for_each(|(o, &k)| {
-                    for (i, o) in o.iter_mut().enumerate() {
-                        *o = array[k as usize + i * step];
-                    }
-                }),
+                (1, _) => fixed_run!(
+                    *run,
+                    load_runs(out, array, starts),
+                    runs.for_each(|(o, &k)| {
+                        let k = k as usize;
+                        o.copy_from_slice(&array[k..k + *run]);
+                    })
+                ),
+                _ => fixed_run!(
+                    *run,
+                    strided_runs(out, array, starts, *step, |o, x| *o = x),
+                    runs.for_each(|(o, &k)| {
+                        for (i, o) in o.iter_mut().enumerate() {
+                            *o = array[k as usize + i * step];
+                        }
+                    })
+                ),
             }
         }
         Port::Strided { step } => {
@@ -1742,27 +1764,30 @@ fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
             let array = &mut array[base..];
             let runs = values.chunks_exact(*run).zip(starts);
             match (step, run) {
-                (0, 2) => fold_runs::<2>(array, values, starts),
-                (0, 3) => fold_runs::<3>(array, values, starts),
-                (0, 4) => fold_runs::<4>(array, values, starts),
-                (0, _) => runs.for_each(|(v, &k)| array[k as usize] += sum(v)),
-                (1, 2) => scatter_add_runs::<2>(array, values, starts),
-                (1, 3) => scatter_add_runs::<3>(array, values, starts),
-                (1, 4) => scatter_add_runs::<4>(array, values, starts),
-                (1, _) => runs.for_each(|(v, &k)| {
-                    let k = k as usize;
-                    for (a, &x) in array[k..k + *run].iter_mut().zip(v) {
-                        *a += x;
-                    }
-                }),
-                (_, 2) => strided_add_runs::<2>(array, values, starts, *step),
-                (_, 3) => strided_add_runs::<3>(array, values, starts, *step),
-                (_, 4) => strided_add_runs::<4>(array, values, starts, *step),
-                _ => runs.for_each(|(v, &k)| {
-                    for (i, &x) in v.iter().enumerate() {
-                        array[k as usize + i * step] += x;
-                    }
-                }),
+                (0, _) => fixed_run!(
+                    *run,
+                    fold_runs(array, values, starts),
+                    runs.for_each(|(v, &k)| array[k as usize] += sum(v))
+                ),
+                (1, _) => fixed_run!(
+                    *run,
+                    scatter_add_runs(array, values, starts),
+                    runs.for_each(|(v, &k)| {
+                        let k = k as usize;
+                        for (a, &x) in array[k..k + *run].iter_mut().zip(v) {
+                            *a += x;
+                        }
+                    })
+                ),
+                _ => fixed_run!(
+                    *run,
+                    strided_add_runs(array, values, starts, *step),
+                    runs.for_each(|(v, &k)| {
+                        for (i, &x) in v.iter().enumerate() {
+                            array[k as usize + i * step] += x;
+                        }
+                    })
+                ),
             }
         }
         Port::Strided { step } => {
