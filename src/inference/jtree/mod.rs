@@ -1099,18 +1099,30 @@ impl<'n> JunctionTree<'n> {
                 };
                 if let Some(prior) = from_prior {
                     let start = clique.offset;
-                    out.copy_from_slice(
-                        &prior.potentials[start + entries.start..start + entries.end],
-                    );
+                    let kept = &prior.potentials[start + entries.start..start + entries.end];
+                    // The first changed factor times the kept entries, the others multiplied
+                    // in.
+                    let mut first = true;
+                    let mut apply = |array: &[f64], p: usize| {
+                        if first {
+                            at.times(out, kept, array, p);
+                            first = false;
+                        } else {
+                            at.multiply(out, array, p);
+                        }
+                    };
                     for t in &clique.tables {
                         if !t.observed.is_empty() {
-                            at.multiply(out, self.tables[t.child], t.port);
+                            apply(self.tables[t.child], t.port);
                         }
                     }
                     for &(child, p) in &clique.children {
                         if processed[child] {
-                            at.multiply(out, &ratios[s.cliques[child].sep_range()], p);
+                            apply(&ratios[s.cliques[child].sep_range()], p);
                         }
+                    }
+                    if first {
+                        out.copy_from_slice(kept);
                     }
                 } else {
                     // The first factor is loaded, the others multiplied in.
@@ -1512,18 +1524,7 @@ impl At<'_> {
     #[inline]
     fn times(&self, out: &mut [f64], values: &[f64], array: &[f64], p: usize) {
         match self {
-            At::Block { bases, ports } => match &ports[p] {
-                // Usual for a message from the parent: its variables are outer, one entry
-                // for the whole block.
-                Port::Const => {
-                    let x = array[bases[p]];
-                    out.iter_mut().zip(values).for_each(|(o, &v)| *o = v * x);
-                }
-                port => {
-                    load(out, array, bases[p], port);
-                    out.iter_mut().zip(values).for_each(|(o, &v)| *o *= v);
-                }
-            },
+            At::Block { bases, ports } => times(out, values, array, bases[p], &ports[p]),
             At::Kept {
                 bases,
                 sparse,
@@ -1856,6 +1857,52 @@ fn strided_add_runs<const R: usize>(
         let k = k as usize;
         for (i, &x) in v.iter().enumerate() {
             array[k + i * step] += x;
+        }
+    }
+}
+
+/// `out = values ×` an array read through a port, in one pass where the port allows.
+#[inline]
+fn times(out: &mut [f64], values: &[f64], array: &[f64], base: usize, port: &Port) {
+    match port {
+        // Usual for a message from the parent: its variables are outer, one entry for the
+        // whole block, or one per run of the innermost variable's states.
+        Port::Const => {
+            let x = array[base];
+            out.iter_mut().zip(values).for_each(|(o, &v)| *o = v * x);
+        }
+        Port::Contig => {
+            let array = &array[base..base + out.len()];
+            for ((o, &v), &x) in out.iter_mut().zip(values).zip(array) {
+                *o = v * x;
+            }
+        }
+        Port::Runs {
+            run,
+            step: 0,
+            starts,
+        } => fixed_run!(
+            *run,
+            broadcast_times(out, values, &array[base..], starts),
+            {
+                load(out, array, base, port);
+                out.iter_mut().zip(values).for_each(|(o, &v)| *o *= v);
+            }
+        ),
+        _ => {
+            load(out, array, base, port);
+            out.iter_mut().zip(values).for_each(|(o, &v)| *o *= v);
+        }
+    }
+}
+
+/// [`times`] by one entry per run of `R` consecutive entries.
+#[inline]
+fn broadcast_times<const R: usize>(out: &mut [f64], values: &[f64], array: &[f64], starts: &[u32]) {
+    for ((o, v), &k) in arrays_mut::<R>(out).zip(arrays::<R>(values)).zip(starts) {
+        let x = array[k as usize];
+        for i in 0..R {
+            o[i] = v[i] * x;
         }
     }
 }
