@@ -883,7 +883,40 @@ impl<'n> JunctionTree<'n> {
         }
     }
 
+    /// Propagates evidence on a tree, with the sweeps compiled for AVX2 where the processor has
+    /// it (a quarter less time on the large networks; the same operations in the same order, so
+    /// the same results to the last bit).
     fn propagate_on(
+        &self,
+        s: &Structure,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+        targets: Option<&[VarId]>,
+    ) -> Result<f64, InferenceError> {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { self.propagate_avx2(s, ws, evidence, targets) };
+        }
+        self.propagate_portable(s, ws, evidence, targets)
+    }
+
+    /// [`Self::propagate_portable`] compiled for AVX2 (the sweeps and kernels are inlined
+    /// into it).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn propagate_avx2(
+        &self,
+        s: &Structure,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+        targets: Option<&[VarId]>,
+    ) -> Result<f64, InferenceError> {
+        self.propagate_portable(s, ws, evidence, targets)
+    }
+
+    #[inline(always)]
+    fn propagate_portable(
         &self,
         s: &Structure,
         ws: &mut Workspace,
@@ -1007,6 +1040,7 @@ impl<'n> JunctionTree<'n> {
     /// from its children) and its rescaled message to the parent. Returns the potential's
     /// total for a root. `evidence` `None`: the evidence-free pass (tables with observed
     /// variables and likelihoods left out).
+    #[inline(always)]
     fn collect_clique(
         &self,
         s: &Structure,
@@ -1091,6 +1125,7 @@ impl<'n> JunctionTree<'n> {
             bases,
             shifted,
             digits,
+            #[inline(always)]
             |entries, at| {
                 let out = if fused {
                     &mut scratch[..entries.len()]
@@ -1103,22 +1138,15 @@ impl<'n> JunctionTree<'n> {
                     // The first changed factor times the kept entries, the others multiplied
                     // in.
                     let mut first = true;
-                    let mut apply = |array: &[f64], p: usize| {
-                        if first {
-                            at.times(out, kept, array, p);
-                            first = false;
-                        } else {
-                            at.multiply(out, array, p);
-                        }
-                    };
                     for t in &clique.tables {
                         if !t.observed.is_empty() {
-                            apply(self.tables[t.child], t.port);
+                            at.fold_in(out, Some(kept), &mut first, self.tables[t.child], t.port);
                         }
                     }
                     for &(child, p) in &clique.children {
                         if processed[child] {
-                            apply(&ratios[s.cliques[child].sep_range()], p);
+                            let ratio = &ratios[s.cliques[child].sep_range()];
+                            at.fold_in(out, Some(kept), &mut first, ratio, p);
                         }
                     }
                     if first {
@@ -1126,26 +1154,19 @@ impl<'n> JunctionTree<'n> {
                     }
                 } else {
                     // The first factor is loaded, the others multiplied in.
-                    let mut loaded = false;
-                    let mut apply = |array: &[f64], p: usize| {
-                        if loaded {
-                            at.multiply(out, array, p);
-                        } else {
-                            at.load(out, array, p);
-                            loaded = true;
-                        }
-                    };
+                    let mut first = true;
                     for t in &clique.tables {
                         if !with_evidence && !t.observed.is_empty() {
                             continue;
                         }
-                        apply(self.tables[t.child], t.port);
+                        at.fold_in(out, None, &mut first, self.tables[t.child], t.port);
                     }
                     for &(child, p) in &clique.children {
                         let kept = prior.map(|p| &p.up[..]);
-                        apply(sent_up(s, kept, processed, up_all, child), p);
+                        let message = sent_up(s, kept, processed, up_all, child);
+                        at.fold_in(out, None, &mut first, message, p);
                     }
-                    if !loaded {
+                    if first {
                         out.fill(1.0);
                     }
                 }
@@ -1222,6 +1243,7 @@ impl<'n> JunctionTree<'n> {
     /// The distribute step of one clique: multiplies its potential by the message from its
     /// parent and, in the same sweep, adds each entry into the marginals of the wanted
     /// variables read here and into the messages towards the needed children.
+    #[inline(always)]
     fn distribute_clique(
         &self,
         s: &Structure,
@@ -1267,6 +1289,7 @@ impl<'n> JunctionTree<'n> {
             bases,
             shifted,
             digits,
+            #[inline(always)]
             |entries, at| {
                 let entries = &pot[entries];
                 let values: &[f64] = match clique.parent_port {
@@ -1294,6 +1317,7 @@ impl<'n> JunctionTree<'n> {
 
     /// Zeroes what a clique's distribute step sums into: the marginals of the wanted
     /// variables read there and the messages towards the needed children.
+    #[inline(always)]
     fn clear_accumulators(
         &self,
         s: &Structure,
@@ -1317,7 +1341,7 @@ impl<'n> JunctionTree<'n> {
 
     /// Adds a block of calibrated entries into the marginals and the children's messages.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
+    #[inline(always)]
     fn scatter_down(
         &self,
         s: &Structure,
@@ -1407,6 +1431,7 @@ fn sent_up<'a>(
 /// Ends a clique's distribute step: divides out of each needed child's message what the child
 /// sent up, so it does not count twice, and sets the factor that rescales it to peak at 1.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 fn finish_down(
     s: &Structure,
     clique: &Clique,
@@ -1439,14 +1464,14 @@ fn finish_down(
 
 /// 1/x, or 0 for 0 (a message entry of 0 divides to 0: its state is impossible). Messages are
 /// divided by multiplying with these, computed once per message.
-#[inline]
+#[inline(always)]
 fn reciprocal(x: f64) -> f64 {
     if x > 0.0 { 1.0 / x } else { 0.0 }
 }
 
 /// `x / u` given `inv = reciprocal(u)`: a multiplication, or a division where `u` is so small
 /// (subnormal) that its reciprocal overflows.
-#[inline]
+#[inline(always)]
 fn divide(x: f64, inv: f64, u: f64) -> f64 {
     if inv.is_finite() { x * inv } else { x / u }
 }
@@ -1495,7 +1520,7 @@ enum At<'a> {
 
 impl At<'_> {
     /// Multiplies the entries by an array read through port `p`.
-    #[inline]
+    #[inline(always)]
     fn multiply(&self, out: &mut [f64], array: &[f64], p: usize) {
         match self {
             At::Block { bases, ports } => multiply(out, array, bases[p], &ports[p]),
@@ -1508,7 +1533,7 @@ impl At<'_> {
     }
 
     /// Fills the entries from an array read through port `p`.
-    #[inline]
+    #[inline(always)]
     fn load(&self, out: &mut [f64], array: &[f64], p: usize) {
         match self {
             At::Block { bases, ports } => load(out, array, bases[p], &ports[p]),
@@ -1520,8 +1545,26 @@ impl At<'_> {
         }
     }
 
+    /// Multiplies the entries by an array read through port `p`, or, for the first factor of
+    /// a product (`first`, then cleared), sets them to it (times `kept` entries, if given).
+    #[inline(always)]
+    fn fold_in(
+        &self,
+        out: &mut [f64],
+        kept: Option<&[f64]>,
+        first: &mut bool,
+        array: &[f64],
+        p: usize,
+    ) {
+        match (std::mem::replace(first, false), kept) {
+            (true, Some(kept)) => self.times(out, kept, array, p),
+            (true, None) => self.load(out, array, p),
+            (false, _) => self.multiply(out, array, p),
+        }
+    }
+
     /// `out = values × array` read through port `p`.
-    #[inline]
+    #[inline(always)]
     fn times(&self, out: &mut [f64], values: &[f64], array: &[f64], p: usize) {
         match self {
             At::Block { bases, ports } => times(out, values, array, bases[p], &ports[p]),
@@ -1539,7 +1582,7 @@ impl At<'_> {
     }
 
     /// Adds the entries into an array written through port `p`.
-    #[inline]
+    #[inline(always)]
     fn scatter_add(&self, array: &mut [f64], values: &[f64], p: usize) {
         match self {
             At::Block { bases, ports } => scatter_add(array, values, bases[p], &ports[p]),
@@ -1561,7 +1604,7 @@ impl At<'_> {
 /// a block, or a banded clique's band; empty bands are skipped); a compressed one chunk by
 /// chunk of its kept entries, which its potential holds alone. `bases` holds each port's
 /// offset for the clique's first entry on the way in, and again on the way out.
-#[inline]
+#[inline(always)]
 fn sweep(
     clique: &Clique,
     compressed: Option<&Sparse>,
@@ -1652,7 +1695,7 @@ macro_rules! fixed_run {
 }
 
 /// Multiplies a block of entries by an array read through a port.
-#[inline]
+#[inline(always)]
 fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
     match port {
         Port::Const => {
@@ -1710,7 +1753,7 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
 }
 
 /// Fills a block of entries from an array read through a port.
-#[inline]
+#[inline(always)]
 fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
     match port {
         Port::Const => out.fill(array[base]),
@@ -1752,7 +1795,7 @@ fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
 }
 
 /// Adds a block of entries into an array written through a port.
-#[inline]
+#[inline(always)]
 fn scatter_add(array: &mut [f64], values: &[f64], base: usize, port: &Port) {
     match port {
         Port::Const => array[base] += sum(values),
@@ -1815,7 +1858,7 @@ fn arrays_mut<const R: usize>(s: &mut [f64]) -> impl Iterator<Item = &mut [f64; 
 }
 
 /// [`multiply`] through runs of `R` consecutive entries.
-#[inline]
+#[inline(always)]
 fn multiply_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
     for (o, &k) in arrays_mut::<R>(out).zip(starts) {
         let x: &[f64; R] = array[k as usize..k as usize + R]
@@ -1829,7 +1872,7 @@ fn multiply_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32])
 
 /// Runs of `R` entries read from `array` with a stride of `step` (a transposed layout),
 /// combined into the block's entries by `f` (multiply or load).
-#[inline]
+#[inline(always)]
 fn strided_runs<const R: usize>(
     out: &mut [f64],
     array: &[f64],
@@ -1846,7 +1889,7 @@ fn strided_runs<const R: usize>(
 }
 
 /// [`scatter_add`] of runs of `R` entries into `array` with a stride of `step`.
-#[inline]
+#[inline(always)]
 fn strided_add_runs<const R: usize>(
     array: &mut [f64],
     values: &[f64],
@@ -1862,7 +1905,7 @@ fn strided_add_runs<const R: usize>(
 }
 
 /// `out = values ×` an array read through a port, in one pass where the port allows.
-#[inline]
+#[inline(always)]
 fn times(out: &mut [f64], values: &[f64], array: &[f64], base: usize, port: &Port) {
     match port {
         // Usual for a message from the parent: its variables are outer, one entry for the
@@ -1897,7 +1940,7 @@ fn times(out: &mut [f64], values: &[f64], array: &[f64], base: usize, port: &Por
 }
 
 /// [`times`] by one entry per run of `R` consecutive entries.
-#[inline]
+#[inline(always)]
 fn broadcast_times<const R: usize>(out: &mut [f64], values: &[f64], array: &[f64], starts: &[u32]) {
     for ((o, v), &k) in arrays_mut::<R>(out).zip(arrays::<R>(values)).zip(starts) {
         let x = array[k as usize];
@@ -1908,7 +1951,7 @@ fn broadcast_times<const R: usize>(out: &mut [f64], values: &[f64], array: &[f64
 }
 
 /// [`multiply`] by one entry per run of `R` consecutive entries.
-#[inline]
+#[inline(always)]
 fn broadcast_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
     for (o, &k) in arrays_mut::<R>(out).zip(starts) {
         let x = array[k as usize];
@@ -1919,7 +1962,7 @@ fn broadcast_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]
 }
 
 /// [`scatter_add`] of each run of `R` consecutive entries into one entry.
-#[inline]
+#[inline(always)]
 fn fold_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &[u32]) {
     for (v, &k) in arrays::<R>(values).zip(starts) {
         array[k as usize] += v.iter().sum::<f64>();
@@ -1927,7 +1970,7 @@ fn fold_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &[u32]) 
 }
 
 /// [`load`] through runs of `R` consecutive entries.
-#[inline]
+#[inline(always)]
 fn load_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
     for (o, &k) in arrays_mut::<R>(out).zip(starts) {
         *o = array[k as usize..k as usize + R]
@@ -1937,7 +1980,7 @@ fn load_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
 }
 
 /// [`scatter_add`] through runs of `R` consecutive entries.
-#[inline]
+#[inline(always)]
 fn scatter_add_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &[u32]) {
     for (v, &k) in arrays::<R>(values).zip(starts) {
         let a: &mut [f64; R] = (&mut array[k as usize..k as usize + R])
@@ -1951,7 +1994,7 @@ fn scatter_add_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &
 
 /// The sum of a run, with four accumulators: a single running sum is a chain of dependent
 /// additions that the processor cannot overlap.
-#[inline]
+#[inline(always)]
 fn sum(run: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut chunks = run.chunks_exact(4);

@@ -52,7 +52,7 @@ pub(super) struct Sparse {
 
 impl Sparse {
     /// Port `p`'s offsets at the kept entries `range`.
-    #[inline]
+    #[inline(always)]
     pub(super) fn port(&self, p: usize, range: Range<usize>) -> &[u32] {
         &self.index[p * self.len + range.start..p * self.len + range.end]
     }
@@ -318,7 +318,7 @@ fn relax(
 }
 
 /// `out[i] = array[index[i]]`.
-#[inline]
+#[inline(always)]
 pub(super) fn gather_load(out: &mut [f64], array: &[f64], index: &[u32]) {
     for (o, &i) in out.iter_mut().zip(index) {
         *o = array[i as usize];
@@ -326,7 +326,7 @@ pub(super) fn gather_load(out: &mut [f64], array: &[f64], index: &[u32]) {
 }
 
 /// `out[i] *= array[index[i]]`.
-#[inline]
+#[inline(always)]
 pub(super) fn gather_multiply(out: &mut [f64], array: &[f64], index: &[u32]) {
     for (o, &i) in out.iter_mut().zip(index) {
         *o *= array[i as usize];
@@ -334,7 +334,7 @@ pub(super) fn gather_multiply(out: &mut [f64], array: &[f64], index: &[u32]) {
 }
 
 /// `out[i] = values[i] * array[index[i]]`.
-#[inline]
+#[inline(always)]
 pub(super) fn gather_times(out: &mut [f64], values: &[f64], array: &[f64], index: &[u32]) {
     for ((o, &v), &i) in out.iter_mut().zip(values).zip(index) {
         *o = v * array[i as usize];
@@ -342,7 +342,7 @@ pub(super) fn gather_times(out: &mut [f64], values: &[f64], array: &[f64], index
 }
 
 /// `array[index[i]] += values[i]`.
-#[inline]
+#[inline(always)]
 pub(super) fn scatter_add(array: &mut [f64], values: &[f64], index: &[u32]) {
     for (&v, &i) in values.iter().zip(index) {
         array[i as usize] += v;
