@@ -444,7 +444,8 @@ pub struct CompileOptions {
     /// tree without evidence for every pattern not [prepared](JunctionTree::prepare) (a cohort
     /// where most cases have findings of their own would otherwise compile a tree per case);
     /// on larger ones, each pattern's own tree, at the cost of a compile and a pass per new
-    /// pattern. Batch scoring uses it.
+    /// pattern. A prepared tree is compressed (see [`JunctionTree`]'s module docs) before its
+    /// first query; other trees are not compressed at all. Batch scoring uses it.
     pub reproducible: bool,
 }
 
@@ -681,15 +682,28 @@ impl<'n> JunctionTree<'n> {
     }
 
     /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled,
-    /// and compressed from its second query on (or at once, with
-    /// [`CompileOptions::reproducible`]) where that skips entries: compressing costs about a
-    /// query without compression, which a one-off query should not pay.
+    /// and compressed from its second query on (or, with [`CompileOptions::reproducible`], at
+    /// once for a [prepared](Self::prepare) tree and never for others) where that skips
+    /// entries: compressing costs one to three queries without compression, which a one-off
+    /// query should not pay.
     fn structure_for(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
         let s = self.lookup(evidence)?;
-        let worth = self.has_zeros
+        match s.compressed.get() {
+            Some(Some(compressed)) => return Ok(Arc::clone(compressed)),
+            Some(None) => return Ok(s),
+            None => {}
+        }
+        let when = match self.options.reproducible {
+            // Answers must not depend on history: compress from the first query, and only
+            // the trees prepared for patterns known to recur (a one-off pattern would pay for
+            // compressing and gain nothing).
+            true => self.is_prepared(evidence, &s),
+            false => s.queries.load(Ordering::Relaxed) >= 1,
+        };
+        let worth = when
+            && self.has_zeros
             && s.stats.total_entries > SMALL_TREE_ENTRIES
-            && s.stats.total_entries <= PRIOR_MAX_ENTRIES
-            && (s.queries.load(Ordering::Relaxed) >= 1 || self.options.reproducible);
+            && s.stats.total_entries <= PRIOR_MAX_ENTRIES;
         if !worth {
             return Ok(s);
         }
@@ -716,6 +730,16 @@ impl<'n> JunctionTree<'n> {
             }
         }
         Ok(Arc::clone(compressed))
+    }
+
+    /// Whether `s` is the tree [prepared](Self::prepare) for the pattern of `evidence`.
+    fn is_prepared(&self, evidence: &Evidence, s: &Arc<Structure>) -> bool {
+        let pattern = self.pattern(evidence);
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .prepared
+            .get(&pattern)
+            .is_some_and(|p| Arc::ptr_eq(p, s))
     }
 
     /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
