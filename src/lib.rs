@@ -11,7 +11,7 @@
 //! The crate is layered; each module has one job (see `ARCHITECTURE.md`):
 //! - [`factor`]: the factor algebra (tables over discrete variables, on ndarray);
 //! - [`network`]: variables, conditional distributions and their validation;
-//! - [`format`]: model files in and out;
+//! - [`format`](mod@format): model files in and out;
 //! - [`evidence`]: hard, negative and likelihood observations;
 //! - [`inference`]: exact posteriors and P(evidence);
 //! - [`triage`]: red-flag overrides;

@@ -19,7 +19,7 @@
 //!   bands only, when that skips at least half its entries. Each table's ranges along each of
 //!   its many-state variables are computed once, when the network is compiled; a pattern
 //!   merges them over its observed states;
-//! - from a pattern's second query on, its tree is *compressed* ([`sparse`]): the clique
+//! - from a pattern's second query on, its tree is *compressed* (module `sparse`): the clique
 //!   entries that no query of the pattern can make nonzero are found once, and a clique where
 //!   most are such holds and sweeps the others alone. The compressed tree replaces the
 //!   pattern's tree in the cache.
