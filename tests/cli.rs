@@ -484,6 +484,29 @@ fn bench_reports_preparation_queries_and_cliques() {
     assert_eq!(v["scenarios"].as_array().unwrap().len(), 20);
     assert!(v["tree"]["total_entries"].as_u64().unwrap() > 0);
     assert!(v["median_warm_us"].as_f64().unwrap() > 0.0);
+    assert!(v["median_second_us"].as_f64().unwrap() > 0.0);
+    for s in v["scenarios"].as_array().unwrap() {
+        // Swept entries: the tree's, less what bands and compression skip.
+        assert!(s["swept_entries"].as_u64().unwrap() <= s["entries"].as_u64().unwrap());
+        assert!(s["second_us"].as_f64().unwrap() > 0.0);
+    }
+    // On a network whose trees compress, the swept entries are far fewer than the tree's.
+    let o = radix(&[
+        "bench",
+        "tests/data/bn/water.bif",
+        "--scenarios",
+        "tests/data/bn/reference/water.json",
+        "--repeat",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let swept = v["median_swept_entries"].as_f64().unwrap();
+    assert!(
+        swept * 4.0 < v["median_entries"].as_f64().unwrap(),
+        "water: {swept} swept entries"
+    );
     let o = radix(&[
         "bench",
         "tests/data/bn/asia.bif",

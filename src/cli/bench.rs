@@ -20,7 +20,9 @@ pub struct BenchArgs {
     /// sample (seeded).
     #[arg(long, value_name = "FILE")]
     scenarios: Option<PathBuf>,
-    /// Timed repetitions of each scenario with its tree compiled (the median is kept).
+    /// Timed repetitions of each scenario after its first query (cold: the tree for its pattern
+    /// compiled) and its second (which compresses the tree and keeps its evidence-free pass),
+    /// both timed apart; the median is kept.
     #[arg(long, default_value_t = 5)]
     repeat: usize,
     /// Seed for the generated scenarios.
