@@ -683,7 +683,9 @@ impl<'n> JunctionTree<'n> {
         // (on the shared networks they find the smallest tree almost always, at half the cost),
         // the others only when the tree is large.
         let mut options = self.options.clone();
-        let more = options.heuristics.split_off(options.heuristics.len().min(2));
+        let more = options
+            .heuristics
+            .split_off(options.heuristics.len().min(2));
         build(self.network, &observed, &options, &more, id, &self.ranges)
     }
 
