@@ -281,7 +281,6 @@ fn reproducible_answers_do_not_depend_on_history() {
 /// does not depend on the queries before it, and stays exact.
 #[test]
 fn reproducible_answers_on_compressed_trees() {
-    use radix::evidence::{Evidence, Observation};
     use radix::inference::{CompileOptions, JunctionTree};
     let options = CompileOptions {
         reproducible: true,
@@ -293,15 +292,8 @@ fn reproducible_answers_on_compressed_trees() {
         let net = common::sparse_network(&mut rng);
         // Near the ends of the chain, so that the pattern's tree stays large enough to compress.
         let observed = [rng.gen_range(0..2), rng.gen_range(10..12)];
-        let mut queries: Vec<Evidence> = (0..4)
-            .map(|_| {
-                let mut e = Evidence::new();
-                for &v in &observed {
-                    e.observe(&net, v, Observation::Is(rng.gen_range(0..7)))
-                        .unwrap();
-                }
-                e
-            })
+        let mut queries: Vec<_> = (0..4)
+            .map(|_| common::hard_evidence(&mut rng, &net, &observed))
             .collect();
         queries.extend((0..2).map(|_| common::random_evidence(&mut rng, &net)));
         let seasoned = JunctionTree::compile_with(&net, &options).unwrap();
@@ -321,11 +313,7 @@ fn reproducible_answers_on_compressed_trees() {
             match (alone, after, ve.posteriors(&queries[q], &targets)) {
                 (Ok(a), Ok(b), Ok(expected)) => {
                     assert_eq!(a, b, "case {case}: the same bits");
-                    for (v, want) in expected.iter().filter(|(v, _)| !queries[q].contains(*v)) {
-                        for (x, y) in b.marginal(v).unwrap().iter().zip(want) {
-                            assert_abs_diff_eq!(*x, *y, epsilon = 1e-12);
-                        }
-                    }
+                    assert_matches(&queries[q], &expected, &b, &format!("case {case}"));
                     checked += 1;
                 }
                 (Err(a), Err(b), Err(_)) => assert_eq!(a, b),
@@ -348,7 +336,6 @@ fn reproducible_answers_on_compressed_trees() {
 /// stay exact.
 #[test]
 fn banded_cliques_stay_exact() {
-    use radix::evidence::{Evidence, Observation};
     use radix::inference::JunctionTree;
     let mut rng = StdRng::seed_from_u64(777);
     let (mut checked, mut banded) = (0, 0);
@@ -363,12 +350,7 @@ fn banded_cliques_stay_exact() {
             // A fixed pattern with new values (its own tree from the second query, then its
             // kept evidence-free pass), and every other round random evidence of all kinds.
             let evidence = if round % 2 == 0 {
-                let mut e = Evidence::new();
-                for &v in &observed {
-                    e.observe(&net, v, Observation::Is(rng.gen_range(0..8)))
-                        .unwrap();
-                }
-                e
+                common::hard_evidence(&mut rng, &net, &observed)
             } else {
                 common::random_evidence(&mut rng, &net)
             };
@@ -389,14 +371,14 @@ fn banded_cliques_stay_exact() {
     assert!(banded >= 20, "only {banded} banded trees");
 }
 
+/// Trees whose cliques are mostly 0 whatever the evidence are compressed from a pattern's
+/// second query on: their sweeps skip those entries, and their separators between compressed
+/// cliques keep their possible states only. Every query of a pattern (the first, dense; the
+/// second, which compresses; the later ones, on the kept pass) must agree with variable
+/// elimination, for hard evidence and evidence of all kinds.
 #[test]
 fn compressed_cliques_stay_exact() {
-    // Trees whose cliques are mostly 0 whatever the evidence are compressed from a pattern's
-    // second query on: their sweeps skip those entries, and their separators between
-    // compressed cliques keep their possible states only. Every query of a pattern (the
-    // first, dense; the second, which compresses; the later ones, on the kept pass) must
-    // agree with variable elimination, for hard evidence and evidence of all kinds.
-    use radix::evidence::{Evidence, Observation};
+    use radix::evidence::Observation;
     use radix::inference::JunctionTree;
     let mut rng = StdRng::seed_from_u64(4242);
     let (mut checked, mut compressed) = (0, 0);
@@ -411,11 +393,7 @@ fn compressed_cliques_stay_exact() {
             let evidence = if round % 4 == 3 {
                 common::random_evidence(&mut rng, &net)
             } else {
-                let mut e = Evidence::new();
-                for &v in &observed {
-                    e.observe(&net, v, Observation::Is(rng.gen_range(0..7)))
-                        .unwrap();
-                }
+                let mut e = common::hard_evidence(&mut rng, &net, &observed);
                 if round % 2 == 1 {
                     // Soft evidence on a variable left in the tree.
                     let v = rng.gen_range(0..net.len());
@@ -430,22 +408,8 @@ fn compressed_cliques_stay_exact() {
             let got = tree.posteriors(&mut ws, &evidence);
             match (expected, got) {
                 (Ok(expected), Ok(got)) => {
-                    assert!(
-                        (got.ln_p_evidence - expected.ln_p_evidence).abs()
-                            <= 1e-12 * expected.ln_p_evidence.abs().max(1.0),
-                        "case {case} round {round}: ln P(e) {} vs {}",
-                        got.ln_p_evidence,
-                        expected.ln_p_evidence
-                    );
-                    for (v, want) in expected.iter() {
-                        if evidence.contains(v) {
-                            continue;
-                        }
-                        let have = got.marginal(v).unwrap();
-                        for (a, b) in have.iter().zip(want) {
-                            assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);
-                        }
-                    }
+                    let what = format!("case {case} round {round}");
+                    assert_matches(&evidence, &expected, &got, &what);
                     let stats = tree.stats_for(&evidence).unwrap();
                     compressed += usize::from(stats.swept_entries < stats.total_entries);
                     checked += 1;
@@ -462,6 +426,28 @@ fn compressed_cliques_stay_exact() {
     }
     assert!(checked >= 20, "only {checked} possible cases");
     assert!(compressed >= 10, "only {compressed} compressed trees");
+}
+
+/// Asserts a tree's posteriors and P(evidence) equal variable elimination's (to 1e-12).
+fn assert_matches(
+    evidence: &radix::evidence::Evidence,
+    expected: &radix::inference::Posteriors,
+    got: &radix::inference::Posteriors,
+    what: &str,
+) {
+    assert!(
+        (got.ln_p_evidence - expected.ln_p_evidence).abs()
+            <= 1e-12 * expected.ln_p_evidence.abs().max(1.0),
+        "{what}: ln P(e) {} vs {}",
+        got.ln_p_evidence,
+        expected.ln_p_evidence
+    );
+    for (v, want) in expected.iter().filter(|(v, _)| !evidence.contains(*v)) {
+        let have = got.marginal(v).unwrap();
+        for (a, b) in have.iter().zip(want) {
+            assert_abs_diff_eq!(*a, *b, epsilon = 1e-12);
+        }
+    }
 }
 
 /// Asserts a tree's posteriors and P(evidence) equal enumeration's.

@@ -78,52 +78,69 @@ pub fn random_network(rng: &mut StdRng, n: usize) -> Network {
     b.build().expect("random network is valid")
 }
 
-/// A chain of 12 variables of 7 states, each with the three before it as parents, whose
-/// tables put mass on a few random states of each row (a third of the entries are nonzero):
-/// most entries of its cliques are 0 whatever the evidence, so its junction trees compress.
-pub fn sparse_network(rng: &mut StdRng) -> Network {
-    const CARD: usize = 7;
-    let mut b = NetworkBuilder::new("sparse");
-    let states: Vec<String> = (0..CARD).map(|s| format!("s{s}")).collect();
+/// A network of variables `{prefix}0`, `{prefix}1`, ... of `card` states each with the given
+/// parents, whose table rows come from `row(parents' states)`, normalised.
+fn table_network(
+    name: &str,
+    prefix: &str,
+    card: usize,
+    families: &[Vec<usize>],
+    mut row: impl FnMut(&[usize]) -> Vec<f64>,
+) -> Network {
+    let mut b = NetworkBuilder::new(name);
+    let states: Vec<String> = (0..card).map(|s| format!("s{s}")).collect();
     let states: Vec<&str> = states.iter().map(String::as_str).collect();
-    for v in 0..12usize {
-        let id = format!("z{v}");
+    for (v, parents) in families.iter().enumerate() {
+        let id = format!("{prefix}{v}");
         let spec = VariableSpec::new(&id, &id, Role::Other, &states);
-        let parents: Vec<usize> = (v.saturating_sub(3)..v).collect();
-        let configs = CARD.pow(parents.len() as u32);
+        let configs = card.pow(parents.len() as u32);
         let mut rows = Vec::with_capacity(configs);
         for c in 0..configs {
             let mut rest = c;
-            let mut when = vec![String::new(); parents.len()];
+            let mut at = vec![0; parents.len()];
             for i in (0..parents.len()).rev() {
-                when[i] = format!("s{}", rest % CARD);
-                rest /= CARD;
+                at[i] = rest % card;
+                rest /= card;
             }
-            let mut p: Vec<f64> = (0..CARD)
-                .map(|_| match rng.gen_bool(0.33) {
-                    true => rng.gen_range(0.05..1.0),
-                    false => 0.0,
-                })
-                .collect();
-            if p.iter().all(|x| *x == 0.0) {
-                p[rng.gen_range(0..CARD)] = 1.0;
-            }
+            let mut p = row(&at);
             let total: f64 = p.iter().sum();
             p.iter_mut().for_each(|x| *x /= total);
             rows.push(RowSpec {
-                when,
+                when: at.iter().map(|s| format!("s{s}")).collect(),
                 p,
                 source: None,
             });
         }
         let cpd = CpdSpec::Table {
-            parents: parents.iter().map(|p| format!("z{p}")).collect(),
+            parents: parents.iter().map(|p| format!("{prefix}{p}")).collect(),
             rows,
             source: Some("random".into()),
         };
         b.variable(spec, cpd);
     }
-    b.build().expect("sparse network is valid")
+    b.build().expect("the test network is valid")
+}
+
+/// A chain of 12 variables of 7 states, each with the three before it as parents, whose
+/// tables put mass on a few random states of each row (a third of the entries are nonzero):
+/// most entries of its cliques are 0 whatever the evidence, so its junction trees compress.
+pub fn sparse_network(rng: &mut StdRng) -> Network {
+    const CARD: usize = 7;
+    let families: Vec<Vec<usize>> = (0..12usize)
+        .map(|v| (v.saturating_sub(3)..v).collect())
+        .collect();
+    table_network("sparse", "z", CARD, &families, |_| {
+        let mut p: Vec<f64> = (0..CARD)
+            .map(|_| match rng.gen_bool(0.33) {
+                true => rng.gen_range(0.05..1.0),
+                false => 0.0,
+            })
+            .collect();
+        if p.iter().all(|x| *x == 0.0) {
+            p[rng.gen_range(0..CARD)] = 1.0;
+        }
+        p
+    })
 }
 
 /// A random network of 6 variables with 8 states whose tables are banded: roots `b0`-`b2`,
@@ -132,64 +149,44 @@ pub fn sparse_network(rng: &mut StdRng) -> Network {
 /// the next). Its cliques of 4 variables hold 4,096 entries, mostly 0: banded sweeps.
 pub fn banded_network(rng: &mut StdRng) -> Network {
     const CARD: usize = 8;
-    let mut b = NetworkBuilder::new("banded");
-    let states: Vec<String> = (0..CARD).map(|s| format!("s{s}")).collect();
-    let states: Vec<&str> = states.iter().map(String::as_str).collect();
-    let families: [&[usize]; 6] = [&[], &[], &[], &[0, 1, 2], &[1, 2, 3], &[3, 4]];
-    for (v, parents) in families.iter().enumerate() {
-        let id = format!("b{v}");
-        let spec = VariableSpec::new(&id, &id, Role::Other, &states);
-        let configs = CARD.pow(parents.len() as u32);
-        let mut rows = Vec::with_capacity(configs);
-        for c in 0..configs {
-            let mut rest = c;
-            let mut when = vec![String::new(); parents.len()];
-            let mut sum = 0;
-            for i in (0..parents.len()).rev() {
-                let s = rest % CARD;
-                when[i] = format!("s{s}");
-                sum += s;
-                rest /= CARD;
-            }
-            let centre = if parents.is_empty() {
-                CARD / 2
-            } else {
-                sum / parents.len()
-            };
-            let width = if parents.is_empty() {
-                CARD
-            } else {
-                rng.gen_range(1..=3)
-            };
-            let lo = centre.saturating_sub(width / 2);
-            let mut p: Vec<f64> = (0..CARD)
-                .map(|s| {
-                    if s >= lo && s < lo + width && rng.gen_bool(0.9) {
-                        rng.gen_range(0.05..1.0)
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            if p.iter().all(|x| *x == 0.0) {
-                p[centre.min(CARD - 1)] = 1.0;
-            }
-            let total: f64 = p.iter().sum();
-            p.iter_mut().for_each(|x| *x /= total);
-            rows.push(RowSpec {
-                when,
-                p,
-                source: None,
-            });
-        }
-        let cpd = CpdSpec::Table {
-            parents: parents.iter().map(|p| format!("b{p}")).collect(),
-            rows,
-            source: Some("random".into()),
+    let families = [
+        vec![],
+        vec![],
+        vec![],
+        vec![0, 1, 2],
+        vec![1, 2, 3],
+        vec![3, 4],
+    ];
+    table_network("banded", "b", CARD, &families, |parents| {
+        let (centre, width) = match parents.len() {
+            0 => (CARD / 2, CARD),
+            n => (parents.iter().sum::<usize>() / n, rng.gen_range(1..=3)),
         };
-        b.variable(spec, cpd);
+        let lo = centre.saturating_sub(width / 2);
+        let mut p: Vec<f64> = (0..CARD)
+            .map(|s| {
+                if s >= lo && s < lo + width && rng.gen_bool(0.9) {
+                    rng.gen_range(0.05..1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        if p.iter().all(|x| *x == 0.0) {
+            p[centre.min(CARD - 1)] = 1.0;
+        }
+        p
+    })
+}
+
+/// Hard evidence on the given variables, each at a random state.
+pub fn hard_evidence(rng: &mut StdRng, net: &Network, vars: &[usize]) -> Evidence {
+    let mut e = Evidence::new();
+    for &v in vars {
+        let state = rng.gen_range(0..net.variable(v).cardinality());
+        e.observe(net, v, Observation::Is(state)).unwrap();
     }
-    b.build().expect("banded network is valid")
+    e
 }
 
 /// Random evidence of all three kinds on about a third of the variables.

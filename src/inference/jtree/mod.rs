@@ -186,6 +186,16 @@ impl Clique {
         })
     }
 
+    /// The entries a query's sweeps visit: the kept ones of a compressed clique, the bands of
+    /// a banded one, else all.
+    fn swept(&self) -> usize {
+        match (&self.sparse, &self.bands) {
+            (Some(sparse), _) => sparse.len,
+            (None, Some(bands)) => width(&bands.query) as usize,
+            (None, None) => self.len,
+        }
+    }
+
     /// The entries its potential holds: all, or the kept ones of a compressed clique.
     fn stored(&self) -> usize {
         self.sparse.as_ref().map_or(self.len, |sp| sp.len)
@@ -695,23 +705,23 @@ impl<'n> JunctionTree<'n> {
     /// entries: compressing costs one to three queries without compression, which a one-off
     /// query should not pay.
     fn structure_for(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
-        let s = self.lookup(evidence)?;
+        let pattern = self.pattern(evidence);
+        let (s, prepared) = self.lookup(&pattern)?;
         match s.compressed.get() {
             Some(Some(compressed)) => return Ok(Arc::clone(compressed)),
             Some(None) => return Ok(s),
             None => {}
         }
-        let when = match self.options.reproducible {
-            // Answers must not depend on history: compress from the first query, and only
-            // the trees prepared for patterns known to recur (a one-off pattern would pay for
-            // compressing and gain nothing).
-            true => self.is_prepared(evidence, &s),
-            false => s.queries.load(Ordering::Relaxed) >= 1,
-        };
-        let worth = when
-            && self.has_zeros
+        let worth = self.has_zeros
             && s.stats.total_entries > SMALL_TREE_ENTRIES
-            && s.stats.total_entries <= PRIOR_MAX_ENTRIES;
+            && s.stats.total_entries <= PRIOR_MAX_ENTRIES
+            && match self.options.reproducible {
+                // Answers must not depend on history: compress from the first query, and only
+                // the trees prepared for patterns known to recur (a one-off pattern would pay
+                // for compressing and gain nothing).
+                true => prepared,
+                false => s.queries.load(Ordering::Relaxed) >= 1,
+            };
         if !worth {
             return Ok(s);
         }
@@ -727,7 +737,6 @@ impl<'n> JunctionTree<'n> {
             return Ok(s);
         };
         // Later queries of the pattern find the compressed tree in the cache.
-        let pattern = self.pattern(evidence);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let cache = &mut *cache;
         for map in [&mut cache.trees, &mut cache.prepared] {
@@ -740,35 +749,25 @@ impl<'n> JunctionTree<'n> {
         Ok(Arc::clone(compressed))
     }
 
-    /// Whether `s` is the tree [prepared](Self::prepare) for the pattern of `evidence`.
-    fn is_prepared(&self, evidence: &Evidence, s: &Arc<Structure>) -> bool {
-        let pattern = self.pattern(evidence);
-        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .prepared
-            .get(&pattern)
-            .is_some_and(|p| Arc::ptr_eq(p, s))
-    }
-
-    /// The tree for the pattern of hard evidence of `evidence`, from the cache or compiled.
-    fn lookup(&self, evidence: &Evidence) -> Result<Arc<Structure>, InferenceError> {
-        let pattern = self.pattern(evidence);
+    /// The tree for a pattern of hard evidence, from the cache or compiled, and whether it is
+    /// the one [prepared](Self::prepare) for it.
+    fn lookup(&self, pattern: &[VarId]) -> Result<(Arc<Structure>, bool), InferenceError> {
         if let (true, Some(tree)) = (pattern.is_empty(), &self.pinned) {
-            return Ok(Arc::clone(tree));
+            return Ok((Arc::clone(tree), false));
         }
         let id = {
             let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(s) = cache.prepared.get(&pattern) {
-                return Ok(Arc::clone(s));
+            if let Some(s) = cache.prepared.get(pattern) {
+                return Ok((Arc::clone(s), true));
             }
             // On a small network, when answers must not depend on history (see
             // `CompileOptions::reproducible`), every pattern not prepared runs on the tree
             // without evidence.
             if let (true, Some(tree)) = (self.options.reproducible, &self.pinned) {
-                return Ok(Arc::clone(tree));
+                return Ok((Arc::clone(tree), false));
             }
-            if let Some(s) = cache.trees.get(&pattern) {
-                return Ok(Arc::clone(s));
+            if let Some(s) = cache.trees.get(pattern) {
+                return Ok((Arc::clone(s), false));
             }
             // On a small network a pattern seen for the first time runs on the tree without
             // evidence: a one-off query does not pay for compiling a tree of its own.
@@ -778,24 +777,24 @@ impl<'n> JunctionTree<'n> {
                 if cache.seen.len() >= 1 << 16 {
                     cache.seen.clear();
                 }
-                let count = cache.seen.entry(pattern.clone()).or_insert(0);
+                let count = cache.seen.entry(pattern.to_vec()).or_insert(0);
                 *count += 1;
                 if *count < self.options.compile_pattern_after {
-                    return Ok(Arc::clone(tree));
+                    return Ok((Arc::clone(tree), false));
                 }
-                cache.seen.remove(&pattern);
+                cache.seen.remove(pattern);
             }
             cache.next_id += 1;
             cache.next_id
         };
         // Compile outside the lock: other threads keep querying.
-        let structure = Arc::new(self.build_pattern(&pattern, id)?);
+        let structure = Arc::new(self.build_pattern(pattern, id)?);
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(s) = cache.trees.get(&pattern) {
-            return Ok(Arc::clone(s));
+        if let Some(s) = cache.trees.get(pattern) {
+            return Ok((Arc::clone(s), false));
         }
-        cache.insert(pattern, Arc::clone(&structure));
-        Ok(structure)
+        cache.insert(pattern.to_vec(), Arc::clone(&structure));
+        Ok((structure, false))
     }
 
     /// The posterior of every unobserved variable, and P(evidence).
@@ -2435,13 +2434,7 @@ fn build(
         heuristic,
         cliques: k,
         total_entries: offset,
-        swept_entries: cliques
-            .iter()
-            .map(|c| match &c.bands {
-                Some(b) => width(&b.query) as usize,
-                None => c.len,
-            })
-            .sum(),
+        swept_entries: cliques.iter().map(Clique::swept).sum(),
         max_clique_entries: cliques.iter().map(|c| c.len).max().unwrap_or(0),
         separator_entries: sep_offset,
         induced_width: cliques

@@ -20,21 +20,21 @@
 //! through a list of offsets per port instead of through blocks and runs.
 
 use std::ops::Range;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::factor::VarId;
 use crate::network::Network;
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use super::{At, Clique, Structure, width};
+use super::{At, Clique, Structure};
 
 /// A compressed clique's sweeps go through its kept entries this many at a time (the
 /// chunk's values stay in the first-level cache while every array is applied to them).
 pub(super) const CHUNK: usize = 256;
 
 /// A clique is compressed when at most this share of its entries is kept: reading an array
-/// through a list of offsets costs about twice what a dense sweep does per entry.
+/// through a list of offsets costs more per entry than a dense sweep (an estimate, about
+/// twice; not tuned).
 const MAX_KEPT_SHARE: f64 = 0.4;
 
 /// Cliques smaller than this stay dense: too little to skip.
@@ -156,14 +156,7 @@ pub(super) fn compress(
         offset += clique.stored();
     }
     let mut stats = s.stats.clone();
-    stats.swept_entries = cliques
-        .iter()
-        .map(|c| match (&c.sparse, &c.bands) {
-            (Some(sparse), _) => sparse.len,
-            (None, Some(bands)) => width(&bands.query) as usize,
-            (None, None) => c.len,
-        })
-        .sum();
+    stats.swept_entries = cliques.iter().map(Clique::swept).sum();
     stats.separator_entries = sep_offset;
     Some(Structure {
         id,
