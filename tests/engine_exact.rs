@@ -276,6 +276,100 @@ fn reproducible_answers_do_not_depend_on_history() {
     assert!(checked > 800, "only {checked} possible cases");
 }
 
+/// A base (a tree prepared for a few observed variables) answers every new pattern that
+/// includes it, the other observations entered as indicators, exactly; patterns that do not
+/// include it run on the tree without evidence. With `reproducible` the answers do not depend
+/// on the queries before them; by default a pattern seen twice still gets a tree of its own.
+#[test]
+fn bases_answer_larger_patterns_exactly() {
+    use radix::evidence::Observation;
+    use radix::inference::{CompileOptions, JunctionTree};
+    let mut rng = StdRng::seed_from_u64(24680);
+    let (mut on_base, mut elsewhere, mut bases) = (0, 0, 0);
+    for case in 0..60 {
+        let reproducible = case % 2 == 0;
+        let options = CompileOptions {
+            reproducible,
+            ..CompileOptions::default()
+        };
+        let n = rng.gen_range(5..=9);
+        let net = common::random_network(&mut rng, n);
+        let mut base_vars = vec![rng.gen_range(0..n)];
+        if rng.gen_bool(0.5) {
+            let other = rng.gen_range(0..n);
+            if !base_vars.contains(&other) {
+                base_vars.push(other);
+            }
+        }
+        base_vars.sort();
+        let tree = JunctionTree::compile_with(&net, &options).unwrap();
+        let fresh_tree = || {
+            let t = JunctionTree::compile_with(&net, &options).unwrap();
+            t.prepare_base(&common::hard_evidence(
+                &mut StdRng::seed_from_u64(1),
+                &net,
+                &base_vars,
+            ))
+            .unwrap();
+            t
+        };
+        let (base_stats, is_base) = tree
+            .prepare_base(&common::hard_evidence(&mut rng, &net, &base_vars))
+            .unwrap();
+        if !is_base {
+            continue;
+        }
+        bases += 1;
+        let mut ws = tree.workspace();
+        for _ in 0..8 {
+            // Random evidence, with the base's variables observed (hard) in most queries.
+            let mut evidence = common::random_evidence(&mut rng, &net);
+            let includes = rng.gen_bool(0.75);
+            if includes {
+                for &v in &base_vars {
+                    evidence.remove(v);
+                    let state = rng.gen_range(0..net.variable(v).cardinality());
+                    evidence.observe(&net, v, Observation::Is(state)).unwrap();
+                }
+            }
+            let pattern = tree.pattern(&evidence);
+            let includes = base_vars.iter().all(|v| pattern.contains(v));
+            if reproducible && pattern != base_vars {
+                // The tree it runs on: the base exactly when its pattern includes the base.
+                let stats = tree.stats_for(&evidence).unwrap();
+                assert_eq!(stats == base_stats, includes, "case {case}: {pattern:?}");
+            }
+            let answer = tree.posteriors(&mut ws, &evidence);
+            let (pe, expected) = common::brute_force(&net, &evidence);
+            match (&answer, expected) {
+                (Ok(got), Some(expected)) => {
+                    assert_exact(&net, &evidence, pe, &expected, got, case);
+                    if includes {
+                        on_base += 1;
+                    } else {
+                        elsewhere += 1;
+                    }
+                }
+                (Err(_), None) => {}
+                (got, expected) => panic!("case {case}: {got:?}, expected {expected:?}"),
+            }
+            if reproducible {
+                let fresh = fresh_tree();
+                let alone = fresh.posteriors(&mut fresh.workspace(), &evidence);
+                assert_eq!(alone, answer, "case {case}: the same bits");
+            }
+        }
+    }
+    assert!(
+        bases >= 40,
+        "only {bases} bases smaller than the tree without evidence"
+    );
+    assert!(
+        on_base >= 150 && elsewhere >= 30,
+        "{on_base} on bases, {elsewhere} elsewhere"
+    );
+}
+
 /// With `reproducible` on a network whose trees compress, a prepared pattern's tree is
 /// compressed before its first query and other patterns' trees never are, so an answer still
 /// does not depend on the queries before it, and stays exact.

@@ -360,9 +360,21 @@ struct PatternCache {
     /// Trees compiled by [`JunctionTree::prepare`], never forgotten but by
     /// [`JunctionTree::clear_cache`].
     prepared: HashMap<Vec<VarId>, Arc<Structure>>,
+    /// Trees compiled by [`JunctionTree::prepare_base`] (also in `prepared`), largest pattern
+    /// first.
+    bases: Vec<(Vec<VarId>, Arc<Structure>)>,
 }
 
 impl PatternCache {
+    /// The tree of the largest base whose pattern is part of `pattern` (the first, among
+    /// bases of one size, in the order they were prepared).
+    fn base_for(&self, pattern: &[VarId]) -> Option<&Arc<Structure>> {
+        self.bases
+            .iter()
+            .find(|(base, _)| is_subset(base, pattern))
+            .map(|(_, s)| s)
+    }
+
     /// Adds a tree, first forgetting the oldest ones while the cache would hold too many
     /// entries.
     fn insert(&mut self, pattern: Vec<VarId>, structure: Arc<Structure>) {
@@ -377,6 +389,12 @@ impl PatternCache {
         self.order.push(pattern.clone());
         self.trees.insert(pattern, structure);
     }
+}
+
+/// Whether every member of the sorted `part` is in the sorted `whole`.
+fn is_subset(part: &[VarId], whole: &[VarId]) -> bool {
+    let mut rest = whole.iter();
+    part.iter().all(|v| rest.any(|w| w == v))
 }
 
 /// The size of tree without evidence up to which first-seen patterns run on it (see
@@ -456,7 +474,8 @@ pub struct CompileOptions {
     /// of threads (otherwise they may differ in the last digit, about 1e-16). On a network
     /// whose tree without evidence holds at most [`SMALL_TREE_ENTRIES`] entries, that is the
     /// tree without evidence for every pattern not [prepared](JunctionTree::prepare) (a cohort
-    /// where most cases have findings of their own would otherwise compile a tree per case);
+    /// where most cases have findings of their own would otherwise compile a tree per case),
+    /// or the largest [base](JunctionTree::prepare_base) its pattern includes;
     /// on larger ones, each pattern's own tree, at the cost of a compile and a pass per new
     /// pattern. A prepared tree is compressed (see [`JunctionTree`]'s module docs) before its
     /// first query; other trees are not compressed at all. Batch scoring uses it.
@@ -610,6 +629,7 @@ impl<'n> JunctionTree<'n> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         cache.trees.clear();
         cache.prepared.clear();
+        cache.bases.clear();
         cache.order.clear();
         cache.seen.clear();
         cache.entries = 0;
@@ -683,6 +703,54 @@ impl<'n> JunctionTree<'n> {
         Ok(stats)
     }
 
+    /// [Prepares](Self::prepare) the tree for the pattern of `evidence` as a base for larger
+    /// patterns: on a small network (see [`CompileOptions::compile_pattern_after`]), a query
+    /// whose pattern has no tree of its own but includes this one runs on the largest such
+    /// base, its other observations entered as indicators, instead of on the tree without
+    /// evidence. Its answers are as exact; its tree is smaller when the base's variables sit
+    /// in large cliques. A batch whose cases all record, say, the age band but differ in
+    /// their findings prepares the age band's tree as a base. Returns the tree's size, and
+    /// whether it became a base (it does not when it is no smaller than the tree without
+    /// evidence, or on a large network, where every pattern gets a tree of its own).
+    ///
+    /// ```
+    /// # use radix::{evidence::Evidence, format, inference::JunctionTree};
+    /// let net = format::load("models/hip_leg_pain.toml").unwrap();
+    /// let tree = JunctionTree::compile(&net).unwrap();
+    /// let mut age = Evidence::new();
+    /// age.parse_assignment(&net, "age_band=60_and_over").unwrap();
+    /// let (stats, base) = tree.prepare_base(&age).unwrap();
+    /// assert!(base && stats.total_entries < tree.stats().total_entries);
+    ///
+    /// // A new pattern that includes the age band runs on the base's tree.
+    /// let mut case = age.clone();
+    /// case.parse_assignment(&net, "foot_drop=present").unwrap();
+    /// assert_eq!(tree.stats_for(&case).unwrap(), stats);
+    /// ```
+    pub fn prepare_base(&self, evidence: &Evidence) -> Result<(TreeStats, bool), InferenceError> {
+        let stats = self.prepare(evidence)?;
+        let Some(pinned) = &self.pinned else {
+            return Ok((stats, false));
+        };
+        let pattern = self.pattern(evidence);
+        if pattern.is_empty() || stats.total_entries >= pinned.stats.total_entries {
+            return Ok((stats, false));
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if !cache.bases.iter().any(|(p, _)| *p == pattern) {
+            let Some(s) = cache.prepared.get(&pattern).cloned() else {
+                // Cleared meanwhile by another thread.
+                return Ok((stats, false));
+            };
+            // Largest first; a stable insertion keeps earlier bases of one size first.
+            let at = cache
+                .bases
+                .partition_point(|(p, _)| p.len() >= pattern.len());
+            cache.bases.insert(at, (pattern, s));
+        }
+        Ok((stats, true))
+    }
+
     /// Compiles the tree of a pattern.
     fn build_pattern(&self, pattern: &[VarId], id: usize) -> Result<Structure, InferenceError> {
         let mut observed = vec![false; self.network.len()];
@@ -746,11 +814,16 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
+        for (_, cached) in &mut cache.bases {
+            if Arc::ptr_eq(cached, &s) {
+                *cached = Arc::clone(compressed);
+            }
+        }
         Ok(Arc::clone(compressed))
     }
 
     /// The tree for a pattern of hard evidence, from the cache or compiled, and whether it is
-    /// the one [prepared](Self::prepare) for it.
+    /// one [prepared](Self::prepare) up front (its own, or a [base](Self::prepare_base)).
     fn lookup(&self, pattern: &[VarId]) -> Result<(Arc<Structure>, bool), InferenceError> {
         if let (true, Some(tree)) = (pattern.is_empty(), &self.pinned) {
             return Ok((Arc::clone(tree), false));
@@ -764,7 +837,10 @@ impl<'n> JunctionTree<'n> {
             // `CompileOptions::reproducible`), every pattern not prepared runs on the tree
             // without evidence.
             if let (true, Some(tree)) = (self.options.reproducible, &self.pinned) {
-                return Ok((Arc::clone(tree), false));
+                return Ok(match cache.base_for(pattern) {
+                    Some(base) => (Arc::clone(base), true),
+                    None => (Arc::clone(tree), false),
+                });
             }
             if let Some(s) = cache.trees.get(pattern) {
                 return Ok((Arc::clone(s), false));
@@ -780,7 +856,10 @@ impl<'n> JunctionTree<'n> {
                 let count = cache.seen.entry(pattern.to_vec()).or_insert(0);
                 *count += 1;
                 if *count < self.options.compile_pattern_after {
-                    return Ok((Arc::clone(tree), false));
+                    return Ok(match cache.base_for(pattern) {
+                        Some(base) => (Arc::clone(base), true),
+                        None => (Arc::clone(tree), false),
+                    });
                 }
                 cache.seen.remove(pattern);
             }
