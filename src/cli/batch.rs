@@ -76,12 +76,26 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
         }
     };
 
-    // After the output is opened: a refused --out fails before any work.
-    pool.install(|| prepare_frequent_patterns(&net, &diagnoser, &lines));
+    // After the output is opened: a refused --out fails before any work. Every line is read
+    // once, here: the patterns of the cases choose the trees compiled up front.
+    let cases: Vec<Case> = pool.install(|| {
+        lines
+            .par_iter()
+            .map(|&(number, line)| {
+                let (id, evidence) = read_case(&net, line);
+                Case {
+                    number,
+                    id,
+                    evidence,
+                }
+            })
+            .collect()
+    });
+    pool.install(|| prepare_frequent_patterns(&diagnoser, &cases));
 
     let progress = if std::io::stderr().is_terminal() {
         let pb =
-            ProgressBar::with_draw_target(Some(lines.len() as u64), ProgressDrawTarget::stderr());
+            ProgressBar::with_draw_target(Some(cases.len() as u64), ProgressDrawTarget::stderr());
         pb.set_style(
             ProgressStyle::with_template("{bar:40} {pos}/{len} cases  {per_sec}  eta {eta}")
                 .expect("a valid template"),
@@ -124,7 +138,7 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
                 .map_err(|e| format!("cannot write the results: {e}"))?;
             Ok(failed)
         });
-        for chunk in lines.chunks(CHUNK) {
+        for chunk in cases.chunks(CHUNK) {
             let blocks = chunk.len().div_ceil(BLOCK);
             let texts: Vec<String> = (0..blocks)
                 .map(|_| {
@@ -143,9 +157,9 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
                         || diagnoser.workspace(),
                         |ws, (cases, mut text)| {
                             let mut errors = Vec::new();
-                            for &(number, line) in cases {
-                                if let Some(e) = score(&diagnoser, &writer, ws, line, &mut text) {
-                                    errors.push((number, e));
+                            for case in cases {
+                                if let Some(e) = score(&diagnoser, &writer, ws, case, &mut text) {
+                                    errors.push((case.number, e));
                                 }
                                 text.push('\n');
                             }
@@ -167,7 +181,7 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
         std::fs::rename(&temp, &path)
             .map_err(|e| format!("cannot move the results to {}: {e}", path.display()))?;
     }
-    eprintln!("{} case(s) scored, {failed} failed", lines.len() - failed);
+    eprintln!("{} case(s) scored, {failed} failed", cases.len() - failed);
     Ok(if failed > 0 { EXIT_SOME_FAILED } else { 0 })
 }
 
@@ -188,15 +202,15 @@ const BASE_MIN_SHARE: f64 = 0.25;
 /// evidence; the choice depends on the whole file only, so no answer depends on the threads.
 /// A cohort whose cases share a few patterns runs on their smaller trees; one where most
 /// cases have findings of their own but share some observations runs on the shared ones'.
-fn prepare_frequent_patterns(net: &Network, diagnoser: &Diagnoser<'_>, lines: &[(usize, &str)]) {
+fn prepare_frequent_patterns(diagnoser: &Diagnoser<'_>, cases: &[Case]) {
     let tree = diagnoser.tree();
     // Each pattern's count, with one of its cases (any: a pattern's tree does not depend on the
     // observed values). Lines that cannot be read are reported when they are scored.
-    let patterns: HashMap<Vec<usize>, (usize, Evidence)> = lines
+    let patterns: HashMap<Vec<usize>, (usize, &Evidence)> = cases
         .par_iter()
-        .filter_map(|(_, line)| read_case(net, line).1.ok())
+        .filter_map(|case| case.evidence.as_ref().ok())
         .fold(HashMap::new, |mut counts, e| {
-            counts.entry(tree.pattern(&e)).or_insert((0, e)).0 += 1;
+            counts.entry(tree.pattern(e)).or_insert((0, e)).0 += 1;
             counts
         })
         .reduce(HashMap::new, |mut a, b| {
@@ -205,7 +219,7 @@ fn prepare_frequent_patterns(net: &Network, diagnoser: &Diagnoser<'_>, lines: &[
             }
             a
         });
-    let mut frequent: Vec<(&Vec<usize>, &(usize, Evidence))> = patterns
+    let mut frequent: Vec<(&Vec<usize>, &(usize, &Evidence))> = patterns
         .iter()
         .filter(|(p, (n, _))| !p.is_empty() && *n >= PREPARE_MIN_CASES)
         .collect();
@@ -229,7 +243,7 @@ fn prepare_frequent_patterns(net: &Network, diagnoser: &Diagnoser<'_>, lines: &[
         let Some((_, (_, case))) = patterns.iter().find(|(p, _)| is_subset(&base, p)) else {
             continue;
         };
-        let mut evidence = case.clone();
+        let mut evidence = (*case).clone();
         for (v, _) in case.iter() {
             if base.binary_search(&v).is_err() {
                 evidence.remove(v);
@@ -289,34 +303,44 @@ fn score(
     diagnoser: &Diagnoser<'_>,
     writer: &DiagnosisWriter<'_>,
     ws: &mut radix::inference::Workspace,
-    line: &str,
+    case: &Case,
     out: &mut String,
 ) -> Option<String> {
     let net = writer.network();
-    let (id, evidence) = read_case(net, line);
-    let evidence = match evidence {
+    let id = &case.id;
+    let evidence = match &case.evidence {
         Ok(e) => e,
         Err(message) => {
             out.push_str(&json!({ "id": id, "error": message }).to_string());
-            return Some(message);
+            return Some(message.clone());
         }
     };
-    match diagnoser.diagnose(ws, &evidence) {
+    match diagnoser.diagnose(ws, evidence) {
         Ok(d) => {
-            writer.write(&d, &evidence, Some(&id), out);
+            writer.write(&d, evidence, Some(id), out);
             None
         }
         Err(failure) => {
             let body = json!({
                 "model": writer.model(),
-                "evidence": diagnosis::evidence_json(net, &evidence),
+                "evidence": diagnosis::evidence_json(net, evidence),
                 "triage": diagnosis::triage_json(net, &failure.triage),
                 "error": failure.error.to_string(),
             });
-            out.push_str(&with_id(id, body).to_string());
+            out.push_str(&with_id(id.clone(), body).to_string());
             Some(failure.error.to_string())
         }
     }
+}
+
+/// One input line, read.
+struct Case {
+    /// Its line number in the file.
+    number: usize,
+    /// Its id, or null.
+    id: Value,
+    /// Its evidence, or why it cannot be scored.
+    evidence: Result<Evidence, String>,
 }
 
 /// Reads one input line: the case's id (null when it has none or the line is not a JSON

@@ -54,6 +54,10 @@ pub struct DiagnosisWriter<'n> {
     states: Vec<Vec<String>>,
     /// For each origin, `{"id":…,"label":…,"probability":` (empty for other variables).
     origins: Vec<String>,
+    /// For each variable, what precedes each state's probability in its posterior:
+    /// `"var":{"state":` for the first state, `,"state":` for the others (a line holds a
+    /// hundred of these: one copy each rather than five).
+    posterior_keys: Vec<Vec<String>>,
 }
 
 impl<'n> DiagnosisWriter<'n> {
@@ -87,6 +91,20 @@ impl<'n> DiagnosisWriter<'n> {
                 _ => String::new(),
             })
             .collect();
+        let posterior_keys = network
+            .variables()
+            .iter()
+            .map(|v| {
+                let states = v.states().iter().map(|s| quoted(s));
+                states
+                    .enumerate()
+                    .map(|(k, state)| match k {
+                        0 => format!("{}:{{{state}:", quoted(v.id())),
+                        _ => format!(",{state}:"),
+                    })
+                    .collect()
+            })
+            .collect();
         DiagnosisWriter {
             network,
             model: model.to_string(),
@@ -94,6 +112,7 @@ impl<'n> DiagnosisWriter<'n> {
             ids,
             states,
             origins,
+            posterior_keys,
         }
     }
 
@@ -142,14 +161,8 @@ impl<'n> DiagnosisWriter<'n> {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&self.ids[v]);
-            out.push_str(":{");
-            for (k, (state, x)) in self.states[v].iter().zip(p).enumerate() {
-                if k > 0 {
-                    out.push(',');
-                }
-                out.push_str(state);
-                out.push(':');
+            for (key, x) in self.posterior_keys[v].iter().zip(p) {
+                out.push_str(key);
                 push_f64(out, *x);
             }
             out.push('}');
@@ -320,6 +333,11 @@ fn push_str(out: &mut String, s: &str) {
 fn push_value(out: &mut String, value: &Value) {
     match value {
         Value::String(s) => push_str(out, s),
+        // Without a string in between: a case's id is written once a line.
+        Value::Number(n) => {
+            use std::fmt::Write;
+            write!(out, "{n}").expect("writing to a String does not fail");
+        }
         other => out.push_str(&other.to_string()),
     }
 }
