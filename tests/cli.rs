@@ -306,6 +306,49 @@ fn batch_scores_in_input_order_and_reports_bad_lines() {
     assert_eq!(lines[52]["triage"]["level"], "urgent");
 }
 
+/// `--origins-only` lines are the full lines less their `posteriors` object, with the same
+/// numbers (to rounding), and bad lines still get their error line.
+#[test]
+fn batch_origins_only_leaves_out_the_posteriors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = dir.path().join("cases.jsonl");
+    let text = [
+        r#"{"id": 1, "evidence": {"age_band": "60_and_over", "foot_drop": "present"}}"#,
+        r#"{"id": 2, "evidence": {"bladder_bowel_dysfunction": "present", "sex": "male"}}"#,
+        r#"{"id": 3, "evidence": {"pain_below_knee": {"not": "present"}}}"#,
+        r#"{"id": 4, "evidence": {"foot_dropp": "present"}}"#,
+        r#"{"id": 5, "evidence": {}}"#,
+    ]
+    .join("\n");
+    std::fs::write(&cases, text).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["batch", "models/hip_leg_pain.toml", "--cases"];
+        args.push(cases.to_str().unwrap());
+        args.extend(extra);
+        let o = radix(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        stdout(&o)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let full = run(&[]);
+    let lean = run(&["--origins-only"]);
+    assert_eq!(full.len(), 5);
+    assert_eq!(lean.len(), 5);
+    for (f, l) in full.iter().zip(&lean) {
+        assert!(l.get("posteriors").is_none(), "{l}");
+        let mut f = f.clone();
+        if let Some(object) = f.as_object_mut() {
+            object.remove("posteriors");
+        }
+        assert_json_close(l, &f);
+    }
+    assert_eq!(lean[1]["triage"]["level"], "emergency");
+    assert!(lean[3]["error"].as_str().unwrap().contains("did you mean"));
+    assert_eq!(full[0]["posteriors"].as_object().unwrap().len(), 45);
+}
+
 #[test]
 fn batch_out_never_overwrites_without_force() {
     let dir = tempfile::tempdir().unwrap();

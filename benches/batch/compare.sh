@@ -5,7 +5,8 @@
 #
 # Generates a seeded cohort of CASES clinical cases (the age band and 4 random findings at
 # random states, as JSON Lines), then RUNS times, side by side: `radix batch --threads 1` on it
-# (CPU time, writing the JSON lines to a file included) and `radix bench` on the same cases
+# (CPU time, writing the JSON lines to a file included), the same with --origins-only (lines
+# without every variable's posterior), and `radix bench` on the same cases
 # (the median time of one query, all posteriors and P(evidence), with the pattern's tree
 # compiled). Prints each run's per-case figures and ratio, and the medians.
 set -euo pipefail
@@ -37,21 +38,26 @@ def cpu(cmd):
     _, status, ru = os.wait4(p.pid, 0)
     assert status == 0, cmd
     return ru.ru_utime + ru.ru_stime
-batch, query = [], []
-for r in range(runs):
+def batch_us(*extra):
     # The previous run's output is removed first: freeing its pages is not a cost per case.
     if os.path.exists(f"{d}/out.jsonl"):
         os.remove(f"{d}/out.jsonl")
     t = cpu([radix, "batch", "models/hip_leg_pain.toml", "--cases", f"{d}/cases.jsonl",
-             "--threads", "1", "--out", f"{d}/out.jsonl"])
-    batch.append(t / cases * 1e6)
+             "--threads", "1", "--out", f"{d}/out.jsonl", *extra])
+    return t / cases * 1e6
+batch, lean, query = [], [], []
+for r in range(runs):
+    batch.append(batch_us())
+    lean.append(batch_us("--origins-only"))
     out = subprocess.run([radix, "bench", "models/hip_leg_pain.toml", "--scenarios",
                           f"{d}/cases.jsonl", "--repeat", "3", "--json"],
                          capture_output=True, text=True, check=True).stdout
     query.append(json.loads(out)["median_warm_us"])
     print(f"run {r + 1}: batch {batch[-1]:.1f} µs/case (CPU, start-up included), "
-          f"query {query[-1]:.1f} µs, ratio {batch[-1] / query[-1]:.2f}", flush=True)
+          f"--origins-only {lean[-1]:.1f} µs/case, query {query[-1]:.1f} µs, "
+          f"ratios {batch[-1] / query[-1]:.2f} and {lean[-1] / query[-1]:.2f}", flush=True)
 m = statistics.median
-print(f"median: batch {m(batch):.1f} µs/case, query {m(query):.1f} µs, "
-      f"ratio {m(b / q for b, q in zip(batch, query)):.2f}")
+print(f"median: batch {m(batch):.1f} µs/case, --origins-only {m(lean):.1f} µs/case, "
+      f"query {m(query):.1f} µs, ratios {m(b / q for b, q in zip(batch, query)):.2f} "
+      f"and {m(b / q for b, q in zip(lean, query)):.2f}")
 PY

@@ -58,6 +58,8 @@ pub struct DiagnosisWriter<'n> {
     /// `"var":{"state":` for the first state, `,"state":` for the others (a line holds a
     /// hundred of these: one copy each rather than five).
     posterior_keys: Vec<Vec<String>>,
+    /// Whether lines carry the `posteriors` object.
+    posteriors: bool,
 }
 
 impl<'n> DiagnosisWriter<'n> {
@@ -113,7 +115,17 @@ impl<'n> DiagnosisWriter<'n> {
             states,
             origins,
             posterior_keys,
+            posteriors: true,
         }
+    }
+
+    /// A writer that leaves out the `posteriors` object (every variable's distribution): the
+    /// lines keep the evidence, P(evidence), the triage and the ranked origins, about a fifth
+    /// of the text on the clinical model. The diagnoses need then hold only the origins'
+    /// posteriors (see [`Diagnoser::diagnose_origins`](super::Diagnoser::diagnose_origins)).
+    pub fn without_posteriors(mut self) -> Self {
+        self.posteriors = false;
+        self
     }
 
     /// Appends the diagnosis of `evidence` to `out` as one line (without the newline), with
@@ -156,7 +168,12 @@ impl<'n> DiagnosisWriter<'n> {
             }
             out.push('}');
         }
-        out.push_str("],\"posteriors\":{");
+        out.push(']');
+        if !self.posteriors {
+            out.push('}');
+            return;
+        }
+        out.push_str(",\"posteriors\":{");
         for (i, (v, p)) in posteriors.iter().enumerate() {
             if i > 0 {
                 out.push(',');

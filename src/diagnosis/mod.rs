@@ -88,6 +88,15 @@ impl<'n> Diagnoser<'n> {
         Ok(Diagnoser { tree, priors })
     }
 
+    /// The origins without evidence of their own.
+    fn unobserved_origins(&self, evidence: &Evidence) -> Vec<VarId> {
+        let network = self.tree.network();
+        network
+            .with_role(Role::Origin)
+            .filter(|&v| !evidence.contains(v))
+            .collect()
+    }
+
     /// The prior marginal of a variable.
     pub fn prior(&self, v: VarId) -> &[f64] {
         &self.priors[v]
@@ -131,9 +140,35 @@ impl<'n> Diagnoser<'n> {
         ws: &mut Workspace,
         evidence: &Evidence,
     ) -> Result<Diagnosis, DiagnosisError> {
+        self.diagnose_with(ws, evidence, false)
+    }
+
+    /// Diagnoses one case with the posteriors of the unobserved origins only (the distribute
+    /// pass visits the paths to their cliques alone): what a differential needs, for callers
+    /// that do not show every variable.
+    pub fn diagnose_origins(
+        &self,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+    ) -> Result<Diagnosis, DiagnosisError> {
+        self.diagnose_with(ws, evidence, true)
+    }
+
+    fn diagnose_with(
+        &self,
+        ws: &mut Workspace,
+        evidence: &Evidence,
+        origins_only: bool,
+    ) -> Result<Diagnosis, DiagnosisError> {
         let network = self.tree.network();
         let triage = triage::assess(network, evidence);
-        let posteriors = match self.tree.posteriors(ws, evidence) {
+        let answer = match origins_only {
+            false => self.tree.posteriors(ws, evidence),
+            true => self
+                .tree
+                .posteriors_of(ws, evidence, &self.unobserved_origins(evidence)),
+        };
+        let posteriors = match answer {
             Ok(p) => p,
             Err(error) => return Err(DiagnosisError { triage, error }),
         };
