@@ -12,6 +12,7 @@ use radix::evidence::{Evidence, Observation};
 use radix::inference::{CompileOptions, DEFAULT_MAX_TABLE_ENTRIES};
 use radix::network::Network;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value, json};
 
 /// Exit code when some cases failed and the rest were scored.
@@ -221,14 +222,14 @@ fn prepare_frequent_patterns(diagnoser: &Diagnoser<'_>, cases: &[Case]) {
     let tree = diagnoser.tree();
     // Each pattern's count, with one of its cases (any: a pattern's tree does not depend on the
     // observed values). Lines that cannot be read are reported when they are scored.
-    let patterns: HashMap<Vec<usize>, (usize, &Evidence)> = cases
+    let patterns: FxHashMap<Vec<usize>, (usize, &Evidence)> = cases
         .par_iter()
         .filter_map(|case| case.evidence.as_ref().ok())
-        .fold(HashMap::new, |mut counts, e| {
+        .fold(FxHashMap::default, |mut counts, e| {
             counts.entry(tree.pattern(e)).or_insert((0, e)).0 += 1;
             counts
         })
-        .reduce(HashMap::new, |mut a, b| {
+        .reduce(FxHashMap::default, |mut a, b| {
             for (pattern, (n, e)) in b {
                 a.entry(pattern).or_insert((0, e)).0 += n;
             }

@@ -29,7 +29,7 @@
 
 pub mod graph;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 use crate::factor::{Factor, VarId};
@@ -232,7 +232,8 @@ pub struct Network {
     cpds: Vec<Cpd>,
     children: Vec<Vec<VarId>>,
     topological: Vec<VarId>,
-    index: HashMap<String, VarId>,
+    /// Looked up for every name in every case a batch reads: a fast hash, not a keyed one.
+    index: FxHashMap<String, VarId>,
     triage: Vec<TriageRule>,
     warnings: Vec<String>,
 }
@@ -769,7 +770,7 @@ impl Network {
 }
 
 /// The parents of a table spec, resolved (the spec was validated by then).
-fn cpds_parents(spec: &CpdSpec, index: &HashMap<String, VarId>) -> Vec<VarId> {
+fn cpds_parents(spec: &CpdSpec, index: &FxHashMap<String, VarId>) -> Vec<VarId> {
     match spec {
         CpdSpec::Table { parents, .. } => parents
             .iter()
@@ -1186,7 +1187,7 @@ impl NetworkBuilder {
         if n == 0 {
             return Err(err(Item::Model, None, NetworkErrorKind::Empty));
         }
-        let mut index = HashMap::with_capacity(n);
+        let mut index = FxHashMap::with_capacity_and_hasher(n, Default::default());
         let mut variables = Vec::with_capacity(n);
         for (spec, _) in &self.entries {
             let item = Item::Variable(spec.id.clone());
@@ -1478,7 +1479,7 @@ impl NetworkBuilder {
     fn attach_uncertainty(
         &self,
         variables: &[Variable],
-        index: &HashMap<String, VarId>,
+        index: &FxHashMap<String, VarId>,
         cpds: &mut [Cpd],
     ) -> Result<(), NetworkError> {
         for (name, at, spec) in &self.uncertain {
@@ -1592,7 +1593,7 @@ impl NetworkBuilder {
     fn triage_rules(
         &self,
         variables: &[Variable],
-        index: &HashMap<String, VarId>,
+        index: &FxHashMap<String, VarId>,
     ) -> Result<Vec<TriageRule>, NetworkError> {
         let mut rules: Vec<TriageRule> = Vec::with_capacity(self.rules.len());
         for spec in &self.rules {
