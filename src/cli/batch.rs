@@ -41,7 +41,7 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Leave out each line's `posteriors` object (every variable's distribution): the lines
-    /// keep the evidence, P(evidence), the triage and the ranked origins, a fifth of the text.
+    /// keep the evidence, P(evidence), the triage and the ranked origins, a third of the text.
     #[arg(long)]
     origins_only: bool,
     /// Refuse networks whose compiled tables would hold more entries than this.

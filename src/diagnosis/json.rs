@@ -120,7 +120,7 @@ impl<'n> DiagnosisWriter<'n> {
     }
 
     /// A writer that leaves out the `posteriors` object (every variable's distribution): the
-    /// lines keep the evidence, P(evidence), the triage and the ranked origins, about a fifth
+    /// lines keep the evidence, P(evidence), the triage and the ranked origins, about a third
     /// of the text on the clinical model. The diagnoses need then hold only the origins'
     /// posteriors (see [`Diagnoser::diagnose_origins`](super::Diagnoser::diagnose_origins)).
     pub fn without_posteriors(mut self) -> Self {
