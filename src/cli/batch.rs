@@ -1,6 +1,5 @@
 //! `radix batch`: many cases, one compiled network, in parallel, output in input order.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +11,6 @@ use radix::evidence::{Evidence, Observation};
 use radix::inference::{CompileOptions, DEFAULT_MAX_TABLE_ENTRIES};
 use radix::network::Network;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 use serde_json::{Map, Value, json};
 
 /// Exit code when some cases failed and the rest were scored.
@@ -96,7 +94,14 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
             })
             .collect()
     });
-    pool.install(|| prepare_frequent_patterns(&diagnoser, &cases));
+    // Trees for the patterns that recur and bases for the commonly observed variables, chosen
+    // from the whole file (lines that cannot be read are reported when scored): no answer
+    // depends on the threads.
+    let known: Vec<&Evidence> = cases
+        .iter()
+        .filter_map(|c| c.evidence.as_ref().ok())
+        .collect();
+    pool.install(|| diagnoser.tree().prepare_cohort(&known));
 
     let progress = if std::io::stderr().is_terminal() {
         let pb =
@@ -199,117 +204,6 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
     }
     eprintln!("{} case(s) scored, {failed} failed", cases.len() - failed);
     Ok(if failed > 0 { EXIT_SOME_FAILED } else { 0 })
-}
-
-/// Cases of one pattern of findings from which a batch compiles the pattern's own tree.
-const PREPARE_MIN_CASES: usize = 8;
-
-/// The most entries the trees compiled up front may hold (their kept passes as many again).
-const PREPARE_MAX_ENTRIES: usize = 1 << 22;
-
-/// The share of the cases that must include a set of commonly observed variables for the
-/// batch to compile that set's tree as a base for them.
-const BASE_MIN_SHARE: f64 = 0.25;
-
-/// Compiles trees of their own for the patterns of findings that recur in the cases, most
-/// frequent first, and trees for the variables observed in most cases (say, the age band) as
-/// bases for the rest. The batch compiles with `reproducible`, under which a small network
-/// answers every other pattern on the largest base it includes, else on its tree without
-/// evidence; the choice depends on the whole file only, so no answer depends on the threads.
-/// A cohort whose cases share a few patterns runs on their smaller trees; one where most
-/// cases have findings of their own but share some observations runs on the shared ones'.
-fn prepare_frequent_patterns(diagnoser: &Diagnoser<'_>, cases: &[Case]) {
-    let tree = diagnoser.tree();
-    // Each pattern's count, with one of its cases (any: a pattern's tree does not depend on the
-    // observed values). Lines that cannot be read are reported when they are scored.
-    let patterns: FxHashMap<Vec<usize>, (usize, &Evidence)> = cases
-        .par_iter()
-        .filter_map(|case| case.evidence.as_ref().ok())
-        .fold(FxHashMap::default, |mut counts, e| {
-            counts.entry(tree.pattern(e)).or_insert((0, e)).0 += 1;
-            counts
-        })
-        .reduce(FxHashMap::default, |mut a, b| {
-            for (pattern, (n, e)) in b {
-                a.entry(pattern).or_insert((0, e)).0 += n;
-            }
-            a
-        });
-    let mut frequent: Vec<(&Vec<usize>, &(usize, &Evidence))> = patterns
-        .iter()
-        .filter(|(p, (n, _))| !p.is_empty() && *n >= PREPARE_MIN_CASES)
-        .collect();
-    frequent.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(b.0)));
-    let mut entries = 0;
-    for (_, (_, evidence)) in frequent {
-        if entries >= PREPARE_MAX_ENTRIES {
-            break;
-        }
-        // A pattern too large to compile fails again, with its message, when scored.
-        if let Ok(stats) = tree.prepare(evidence) {
-            entries += stats.total_entries;
-        }
-    }
-    let counts: Vec<(&[usize], usize)> = patterns.iter().map(|(p, (n, _))| (&p[..], *n)).collect();
-    for base in common_bases(&counts, BASE_MIN_SHARE) {
-        if entries >= PREPARE_MAX_ENTRIES {
-            break;
-        }
-        // Any case whose pattern includes the base, less its other observations.
-        let Some((_, (_, case))) = patterns.iter().find(|(p, _)| is_subset(&base, p)) else {
-            continue;
-        };
-        let mut evidence = (*case).clone();
-        for (v, _) in case.iter() {
-            if base.binary_search(&v).is_err() {
-                evidence.remove(v);
-            }
-        }
-        if let Ok((stats, true)) = tree.prepare_base(&evidence) {
-            entries += stats.total_entries;
-        }
-    }
-}
-
-/// The bases worth compiling for a batch, given each pattern of hard evidence (sorted
-/// variables) with its number of cases: the variables ranked by how many cases observe them,
-/// and each leading set of them that at least `min_share` of the cases include (so a cohort
-/// where every case gives the age band and most the sex gets {age} and {age, sex}).
-fn common_bases(patterns: &[(&[usize], usize)], min_share: f64) -> Vec<Vec<usize>> {
-    let total: usize = patterns.iter().map(|(_, n)| n).sum();
-    let mut observed: HashMap<usize, usize> = HashMap::new();
-    for &(p, n) in patterns {
-        for &v in p {
-            *observed.entry(v).or_default() += n;
-        }
-    }
-    let mut ranked: Vec<(usize, usize)> = observed.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let needed = (min_share * total as f64)
-        .ceil()
-        .max(PREPARE_MIN_CASES as f64) as usize;
-    let mut bases = Vec::new();
-    let mut base: Vec<usize> = Vec::new();
-    for (v, _) in ranked {
-        let at = base.binary_search(&v).unwrap_err();
-        base.insert(at, v);
-        let including: usize = patterns
-            .iter()
-            .filter(|(p, _)| is_subset(&base, p))
-            .map(|(_, n)| n)
-            .sum();
-        if including < needed {
-            break;
-        }
-        bases.push(base.clone());
-    }
-    bases
-}
-
-/// Whether every member of the sorted `part` is in the sorted `whole`.
-fn is_subset(part: &[usize], whole: &[usize]) -> bool {
-    let mut rest = whole.iter();
-    part.iter().all(|v| rest.any(|w| w == v))
 }
 
 /// Scores one input line, appending its output line (without the newline) to `out`; returns
@@ -583,35 +477,5 @@ mod tests {
         }
         // The usual lines (the first five and the last) did take the fast path.
         assert_eq!(fast, 6, "lines on the fast path");
-    }
-
-    #[test]
-    fn bases_are_the_leading_common_variables_shared_by_enough_cases() {
-        // Variable 7 in every case, 3 in 80 of 100, 5 in 40 (in 30 with both 7 and 3), the
-        // rest rarely.
-        let patterns: Vec<(&[usize], usize)> = vec![
-            (&[3, 5, 7], 30),
-            (&[3, 7], 40),
-            (&[3, 7, 9], 10),
-            (&[5, 7], 10),
-            (&[1, 7], 10),
-        ];
-        assert_eq!(
-            common_bases(&patterns, 0.25),
-            vec![vec![7], vec![3, 7], vec![3, 5, 7]]
-        );
-        // {3, 5, 7} is in 30 cases: below a share of a half.
-        assert_eq!(common_bases(&patterns, 0.5), vec![vec![7], vec![3, 7]]);
-        // Too few cases for any base.
-        assert!(common_bases(&[(&[1, 2][..], 5)], 0.25).is_empty());
-        assert!(common_bases(&[], 0.25).is_empty());
-    }
-
-    #[test]
-    fn subsets_of_sorted_patterns() {
-        assert!(is_subset(&[], &[1]));
-        assert!(is_subset(&[2, 5], &[1, 2, 3, 5]));
-        assert!(!is_subset(&[2, 4], &[1, 2, 3, 5]));
-        assert!(!is_subset(&[6], &[1, 2, 3, 5]));
     }
 }

@@ -17,7 +17,7 @@ pub mod order;
 pub mod relevance;
 mod ve;
 
-pub use jtree::{CompileOptions, JunctionTree, TreeStats, Workspace};
+pub use jtree::{CohortTrees, CompileOptions, JunctionTree, TreeStats, Workspace};
 pub use order::{EliminationPlan, Heuristic};
 pub use ve::{DEFAULT_MAX_TABLE_ENTRIES, VariableElimination};
 

@@ -77,9 +77,11 @@ use crate::network::Network;
 use super::order::{self, EliminationPlan, Heuristic};
 use sparse::Sparse;
 
+mod cohort;
 mod sparse;
 use super::ve::DEFAULT_MAX_TABLE_ENTRIES;
 use super::{InferenceError, Posteriors, VariableElimination};
+pub use cohort::CohortTrees;
 
 /// How one array (a table, a separator, a likelihood or a marginal) is read or written within
 /// one inner block while a clique's entries are swept in row-major order: its offsets from the
