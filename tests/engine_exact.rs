@@ -252,11 +252,7 @@ fn reproducible_answers_do_not_depend_on_history() {
         seasoned.prepare(&queries[0]).unwrap();
         let mut ws = seasoned.workspace();
         // Every query twice, in a shuffled order, through one workspace.
-        let mut order: Vec<usize> = (0..queries.len()).chain(0..queries.len()).collect();
-        for i in (1..order.len()).rev() {
-            order.swap(i, rng.gen_range(0..=i));
-        }
-        for &q in &order {
+        for q in common::twice_shuffled(&mut rng, queries.len()) {
             let fresh = JunctionTree::compile_with(&net, &options).unwrap();
             fresh.prepare(&queries[0]).unwrap();
             let alone = fresh.posteriors(&mut fresh.workspace(), &queries[q]);
@@ -395,11 +391,7 @@ fn reproducible_answers_on_compressed_trees() {
         let mut ws = seasoned.workspace();
         let ve = VariableElimination::new(&net);
         let targets: Vec<usize> = (0..net.len()).collect();
-        let mut order: Vec<usize> = (0..queries.len()).chain(0..queries.len()).collect();
-        for i in (1..order.len()).rev() {
-            order.swap(i, rng.gen_range(0..=i));
-        }
-        for &q in &order {
+        for q in common::twice_shuffled(&mut rng, queries.len()) {
             let fresh = JunctionTree::compile_with(&net, &options).unwrap();
             fresh.prepare(&queries[0]).unwrap();
             let alone = fresh.posteriors(&mut fresh.workspace(), &queries[q]);

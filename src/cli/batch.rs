@@ -171,15 +171,7 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
                         |ws, (cases, mut text)| {
                             let mut errors = Vec::new();
                             for case in cases {
-                                let scored = score(
-                                    &diagnoser,
-                                    &writer,
-                                    args.origins_only,
-                                    ws,
-                                    case,
-                                    &mut text,
-                                );
-                                if let Some(e) = scored {
+                                if let Some(e) = score(&diagnoser, &writer, ws, case, &mut text) {
                                     errors.push((case.number, e));
                                 }
                                 text.push('\n');
@@ -212,7 +204,6 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
 fn score(
     diagnoser: &Diagnoser<'_>,
     writer: &DiagnosisWriter<'_>,
-    origins_only: bool,
     ws: &mut radix::inference::Workspace,
     case: &Case,
     out: &mut String,
@@ -226,9 +217,10 @@ fn score(
             return Some(message.clone());
         }
     };
-    let diagnosis = match origins_only {
-        false => diagnoser.diagnose(ws, evidence),
-        true => diagnoser.diagnose_origins(ws, evidence),
+    // Lines without every variable's posterior need the origins' alone.
+    let diagnosis = match writer.writes_posteriors() {
+        true => diagnoser.diagnose(ws, evidence),
+        false => diagnoser.diagnose_origins(ws, evidence),
     };
     match diagnosis {
         Ok(d) => {

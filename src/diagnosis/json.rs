@@ -128,6 +128,11 @@ impl<'n> DiagnosisWriter<'n> {
         self
     }
 
+    /// Whether the lines carry the `posteriors` object (see [`Self::without_posteriors`]).
+    pub fn writes_posteriors(&self) -> bool {
+        self.posteriors
+    }
+
     /// Appends the diagnosis of `evidence` to `out` as one line (without the newline), with
     /// `id` as its first field when given.
     pub fn write(

@@ -256,3 +256,13 @@ pub fn brute_force(net: &Network, evidence: &Evidence) -> (f64, Option<Vec<Vec<f
     }
     (pe, Some(marg))
 }
+
+/// Each of `n` indices twice, shuffled (Fisher-Yates): the order in which a test asks its
+/// queries, each once on a fresh tree and once after others.
+pub fn twice_shuffled(rng: &mut StdRng, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).chain(0..n).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.gen_range(0..=i));
+    }
+    order
+}

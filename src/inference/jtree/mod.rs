@@ -363,18 +363,20 @@ struct PatternCache {
     /// [`JunctionTree::clear_cache`].
     prepared: HashMap<Vec<VarId>, Arc<Structure>>,
     /// Trees compiled by [`JunctionTree::prepare_base`] (also in `prepared`), largest pattern
-    /// first.
+    /// first. Small networks only, whose trees are never compressed.
     bases: Vec<(Vec<VarId>, Arc<Structure>)>,
 }
 
 impl PatternCache {
-    /// The tree of the largest base whose pattern is part of `pattern` (the first, among
-    /// bases of one size, in the order they were prepared).
-    fn base_for(&self, pattern: &[VarId]) -> Option<&Arc<Structure>> {
-        self.bases
-            .iter()
-            .find(|(base, _)| is_subset(base, pattern))
-            .map(|(_, s)| s)
+    /// The tree a small network answers a pattern on without a tree of its own: the largest
+    /// base whose pattern is part of `pattern` (the first, among bases of one size, in the
+    /// order they were prepared), else `pinned`, the tree without evidence; and whether it is
+    /// a base (prepared up front).
+    fn base_or(&self, pattern: &[VarId], pinned: &Arc<Structure>) -> (Arc<Structure>, bool) {
+        match self.bases.iter().find(|(base, _)| is_subset(base, pattern)) {
+            Some((_, base)) => (Arc::clone(base), true),
+            None => (Arc::clone(pinned), false),
+        }
     }
 
     /// Adds a tree, first forgetting the oldest ones while the cache would hold too many
@@ -816,11 +818,6 @@ impl<'n> JunctionTree<'n> {
                 }
             }
         }
-        for (_, cached) in &mut cache.bases {
-            if Arc::ptr_eq(cached, &s) {
-                *cached = Arc::clone(compressed);
-            }
-        }
         Ok(Arc::clone(compressed))
     }
 
@@ -836,13 +833,10 @@ impl<'n> JunctionTree<'n> {
                 return Ok((Arc::clone(s), true));
             }
             // On a small network, when answers must not depend on history (see
-            // `CompileOptions::reproducible`), every pattern not prepared runs on the tree
-            // without evidence.
+            // `CompileOptions::reproducible`), every pattern not prepared runs on a base or
+            // the tree without evidence.
             if let (true, Some(tree)) = (self.options.reproducible, &self.pinned) {
-                return Ok(match cache.base_for(pattern) {
-                    Some(base) => (Arc::clone(base), true),
-                    None => (Arc::clone(tree), false),
-                });
+                return Ok(cache.base_or(pattern, tree));
             }
             if let Some(s) = cache.trees.get(pattern) {
                 return Ok((Arc::clone(s), false));
@@ -858,10 +852,7 @@ impl<'n> JunctionTree<'n> {
                 let count = cache.seen.entry(pattern.to_vec()).or_insert(0);
                 *count += 1;
                 if *count < self.options.compile_pattern_after {
-                    return Ok(match cache.base_for(pattern) {
-                        Some(base) => (Arc::clone(base), true),
-                        None => (Arc::clone(tree), false),
-                    });
+                    return Ok(cache.base_or(pattern, tree));
                 }
                 cache.seen.remove(pattern);
             }
@@ -1847,20 +1838,11 @@ fn multiply(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
                 _ => fixed_run!(
                     *run,
                     strided_runs(out, array, starts, *step, |o, x| *o *= x),
-                    runs.for_each(|(o, &k)| {
-                        for (i, o) in o.iter_mut().enumerate() {
-                            *o *= array[k as usize + i * step];
-                        }
-                    })
+                    long_strided_runs(out, array, starts, *run, *step, |o, x| *o *= x)
                 ),
             }
         }
-        Port::Strided { step } => {
-            let array = &array[base..];
-            for (i, o) in out.iter_mut().enumerate() {
-                *o *= array[i * step];
-            }
-        }
+        Port::Strided { step } => strided(out, &array[base..], *step, |o, x| *o *= x),
     }
 }
 
@@ -1889,20 +1871,11 @@ fn load(out: &mut [f64], array: &[f64], base: usize, port: &Port) {
                 _ => fixed_run!(
                     *run,
                     strided_runs(out, array, starts, *step, |o, x| *o = x),
-                    runs.for_each(|(o, &k)| {
-                        for (i, o) in o.iter_mut().enumerate() {
-                            *o = array[k as usize + i * step];
-                        }
-                    })
+                    long_strided_runs(out, array, starts, *run, *step, |o, x| *o = x)
                 ),
             }
         }
-        Port::Strided { step } => {
-            let array = &array[base..];
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = array[i * step];
-            }
-        }
+        Port::Strided { step } => strided(out, &array[base..], *step, |o, x| *o = x),
     }
 }
 
@@ -1997,6 +1970,31 @@ fn strided_runs<const R: usize>(
         for (i, o) in o.iter_mut().enumerate() {
             f(o, array[k + i * step]);
         }
+    }
+}
+
+/// [`strided_runs`] for runs of any length.
+#[inline(always)]
+fn long_strided_runs(
+    out: &mut [f64],
+    array: &[f64],
+    starts: &[u32],
+    run: usize,
+    step: usize,
+    f: impl Fn(&mut f64, f64),
+) {
+    for (o, &k) in out.chunks_exact_mut(run).zip(starts) {
+        for (i, o) in o.iter_mut().enumerate() {
+            f(o, array[k as usize + i * step]);
+        }
+    }
+}
+
+/// The entries `i * step` of `array`, combined into the block's entries `i` by `f`.
+#[inline(always)]
+fn strided(out: &mut [f64], array: &[f64], step: usize, f: impl Fn(&mut f64, f64)) {
+    for (i, o) in out.iter_mut().enumerate() {
+        f(o, array[i * step]);
     }
 }
 
