@@ -259,6 +259,9 @@ struct Structure {
     queries: AtomicUsize,
     /// The collect pass without evidence, kept from the tree's second query on.
     prior: OnceLock<Prior>,
+    /// On a [base](JunctionTree::prepare_base): a collect pass for each joint state of its
+    /// pattern's variables, made at its first use.
+    valued: OnceLock<ValuedPriors>,
     /// The entries of the potentials buffer (the clique entries, less those compression
     /// leaves out).
     potential_entries: usize,
@@ -277,7 +280,27 @@ struct Prior {
     up_inv: Vec<f64>,
     /// ln of the true scale of each clique's upward message.
     up_ln: Vec<f64>,
+    /// Whether the pass holds the tables with observed variables, sliced at one joint state
+    /// of the pattern (a [`ValuedPriors`] entry), rather than leaving them out.
+    valued: bool,
+    /// For a valued pass: each root and the ln of its potential's total (the ln P of the
+    /// pattern's states in its part of the tree), for queries that do not recompute it.
+    root_ln: Vec<(usize, f64)>,
 }
+
+/// A base's collect passes, one per joint state of its pattern's variables: a case on the
+/// base recomputes only the paths from its own observations to the root, where with the
+/// evidence-free pass it would also recompute every clique holding a table of the pattern's
+/// variables (on the clinical model's age-band base, a table of each origin).
+#[derive(Debug)]
+struct ValuedPriors {
+    /// The pattern's variables with their strides in the joint state's index.
+    strides: Vec<(VarId, usize)>,
+    passes: Vec<OnceLock<Prior>>,
+}
+
+/// The most joint states of a base's pattern that get a collect pass each.
+const MAX_VALUED_PASSES: usize = 64;
 
 /// A network compiled for repeated exact queries. `Sync`: share one across threads, with one
 /// [`Workspace`] per thread.
@@ -605,7 +628,7 @@ impl<'n> JunctionTree<'n> {
         // The small tree every first-seen pattern runs on keeps its evidence-free collect pass
         // from the start.
         if let Some(pinned) = &tree.pinned {
-            pinned.prior.get_or_init(|| tree.prior(pinned));
+            pinned.prior.get_or_init(|| tree.prior(pinned, None));
         }
         Ok(tree)
     }
@@ -750,6 +773,21 @@ impl<'n> JunctionTree<'n> {
             let at = cache
                 .bases
                 .partition_point(|(p, _)| p.len() >= pattern.len());
+            // A pass kept for each joint state of the pattern, when they are few.
+            let mut joint = 1usize;
+            let mut strides = Vec::with_capacity(pattern.len());
+            for &v in pattern.iter().rev() {
+                strides.push((v, joint));
+                joint = joint.saturating_mul(self.network.variable(v).cardinality());
+            }
+            if joint <= MAX_VALUED_PASSES
+                && joint.saturating_mul(s.potential_entries) <= PRIOR_MAX_ENTRIES
+            {
+                s.valued.get_or_init(|| ValuedPriors {
+                    strides,
+                    passes: (0..joint).map(|_| OnceLock::new()).collect(),
+                });
+            }
             cache.bases.insert(at, (pattern, s));
         }
         Ok((stats, true))
@@ -969,21 +1007,45 @@ impl<'n> JunctionTree<'n> {
         ws.structure = Some(s.id);
     }
 
-    /// The evidence-free collect pass of a tree.
-    fn prior(&self, s: &Structure) -> Prior {
+    /// The collect pass of a tree without evidence or, with `pattern_states`, with its
+    /// pattern's variables at their states there (and nothing else).
+    fn prior(&self, s: &Structure, pattern_states: Option<&Evidence>) -> Prior {
         let mut ws = Workspace::default();
         self.size(s, &mut ws);
         ws.processed.fill(true);
+        let mut root_ln = Vec::new();
         for &c in &s.collect_order {
-            // A clique with dynamic tables is recomputed by every query: its prior is unused.
-            self.collect_clique(s, None, &mut ws, c, None, false);
+            // Without evidence, a clique with dynamic tables is recomputed by every query: its
+            // pass is unused.
+            let total = self.collect_clique(s, None, &mut ws, c, pattern_states, false);
+            if let (Some(total), Some(_)) = (total, pattern_states) {
+                let ln = if total > 0.0 && total.is_finite() {
+                    total.ln() + ws.ln_scale[c]
+                } else {
+                    f64::NEG_INFINITY
+                };
+                root_ln.push((c, ln));
+            }
         }
         Prior {
             potentials: ws.potentials,
             up: ws.up,
             up_inv: ws.up_inv,
             up_ln: ws.up_ln,
+            valued: pattern_states.is_some(),
+            root_ln,
         }
+    }
+
+    /// The collect pass of a base for the states its pattern's variables take in `evidence`
+    /// (made on first use), if the tree keeps such passes.
+    fn valued_prior<'s>(&self, s: &'s Structure, evidence: &Evidence) -> Option<&'s Prior> {
+        let valued = s.valued.get()?;
+        let mut index = 0;
+        for &(v, stride) in &valued.strides {
+            index += evidence.certain_state(v, self.network.variable(v).cardinality())? * stride;
+        }
+        Some(valued.passes[index].get_or_init(|| self.prior(s, Some(evidence))))
     }
 
     /// Propagates evidence on a tree, with the sweeps compiled for AVX2 where the processor has
@@ -1029,13 +1091,16 @@ impl<'n> JunctionTree<'n> {
         self.size(s, ws);
         // From a tree's second query on, keep its evidence-free collect pass (unless the tree
         // is so large that keeping it would double the memory of a query).
-        let prior = if (s.queries.fetch_add(1, Ordering::Relaxed) >= 1 || self.options.reproducible)
-            && s.stats.total_entries <= PRIOR_MAX_ENTRIES
-        {
-            Some(s.prior.get_or_init(|| self.prior(s)))
-        } else {
-            s.prior.get()
-        };
+        // A base keeps a pass for each state of its pattern, from its first query.
+        let seasoned = s.queries.fetch_add(1, Ordering::Relaxed) >= 1;
+        let prior = self.valued_prior(s, evidence).or_else(|| {
+            if (seasoned || self.options.reproducible) && s.stats.total_entries <= PRIOR_MAX_ENTRIES
+            {
+                Some(s.prior.get_or_init(|| self.prior(s, None)))
+            } else {
+                s.prior.get()
+            }
+        });
         if prior.is_some() && ws.ratio.len() < s.separator_entries {
             // Only queries that reuse a kept pass divide messages by it.
             ws.ratio.resize(s.separator_entries, 0.0);
@@ -1078,7 +1143,7 @@ impl<'n> JunctionTree<'n> {
             ws.has_likelihood[v] = true;
             mark(s, ws, home.clique);
         }
-        if prior.is_some() {
+        if prior.is_some_and(|p| !p.valued) {
             for (c, clique) in s.cliques.iter().enumerate() {
                 if clique.dynamic {
                     mark(s, ws, c);
@@ -1128,7 +1193,18 @@ impl<'n> JunctionTree<'n> {
                 None => {}
             }
         }
-        // Evidence-free trees have P = 1: ln 1 = 0, nothing to add.
+        // Evidence-free trees have P = 1: ln 1 = 0, nothing to add. A valued pass's roots
+        // that were not recomputed add what they held there.
+        if let Some(prior) = prior {
+            for &(root, ln) in &prior.root_ln {
+                if !ws.processed[root] {
+                    ln_p += ln;
+                }
+            }
+            if ln_p == f64::NEG_INFINITY {
+                return Err(self.conflict(evidence));
+            }
+        }
 
         // Distribute from the roots down (the roots recomputed above have done theirs).
         for &c in s.collect_order.iter().rev() {
@@ -1203,11 +1279,12 @@ impl<'n> JunctionTree<'n> {
         // changed (the tables with observed variables, the recomputed messages divided by the
         // evidence-free ones: 0/0 is 0, since an evidence-free message of 0 stays 0) when that
         // is fewer factors than recomputing the product.
-        let from_prior = prior.filter(|_| {
+        // (A valued pass holds the tables with observed variables already.)
+        let from_prior = prior.filter(|p| {
             let changed = clique
                 .tables
                 .iter()
-                .filter(|t| !t.observed.is_empty())
+                .filter(|t| !p.valued && !t.observed.is_empty())
                 .count()
                 + clique
                     .children
@@ -1242,7 +1319,7 @@ impl<'n> JunctionTree<'n> {
                     // in.
                     let mut first = true;
                     for t in &clique.tables {
-                        if !t.observed.is_empty() {
+                        if !prior.valued && !t.observed.is_empty() {
                             at.fold_in(out, Some(kept), &mut first, self.tables[t.child], t.port);
                         }
                     }
@@ -2540,6 +2617,7 @@ fn build(
         stats,
         queries: AtomicUsize::new(0),
         prior: OnceLock::new(),
+        valued: OnceLock::new(),
         potential_entries: offset,
         compressed: OnceLock::new(),
     })
@@ -3060,6 +3138,48 @@ mod tests {
         expected.sort_unstable();
         assert_eq!(oriented, expected, "the same edges, each once");
         (0..parent.len()).filter(|&c| parent[c].is_none()).collect()
+    }
+
+    #[test]
+    fn bases_keep_a_pass_for_each_state_of_their_pattern() {
+        let net = crate::format::load("models/hip_leg_pain.toml").unwrap();
+        let tree = JunctionTree::compile(&net).unwrap();
+        let mut age = Evidence::new();
+        age.parse_assignment(&net, "age_band=60_and_over").unwrap();
+        assert!(tree.prepare_base(&age).unwrap().1);
+        let (base, _) = tree.lookup(&tree.pattern(&age)).unwrap();
+        let valued = base.valued.get().expect("passes kept for the age bands");
+        assert_eq!(valued.passes.len(), 3);
+        let mut case = age.clone();
+        case.parse_assignment(&net, "foot_drop=present").unwrap();
+        let mut ws = tree.workspace();
+        let answer = tree.posteriors(&mut ws, &case).unwrap();
+        // Only the pass for the case's age band is made, and the case recomputes only the
+        // path from its finding to the root: fewer cliques than hold an age-band table.
+        let made: Vec<bool> = valued.passes.iter().map(|p| p.get().is_some()).collect();
+        let oldest = net
+            .variable(net.id_of("age_band").unwrap())
+            .state_index("60_and_over");
+        assert_eq!(made.iter().filter(|&&m| m).count(), 1);
+        assert!(made[oldest.unwrap()]);
+        let recomputed = ws.processed.iter().filter(|&&p| p).count();
+        let dynamic = base.cliques.iter().filter(|c| c.dynamic).count();
+        assert!(
+            recomputed < dynamic,
+            "{recomputed} recomputed, {dynamic} dynamic"
+        );
+        // The same answer as on a tree without the base.
+        let plain = JunctionTree::compile(&net).unwrap();
+        let expected = plain.posteriors(&mut plain.workspace(), &case).unwrap();
+        assert!((answer.ln_p_evidence - expected.ln_p_evidence).abs() < 1e-12);
+        assert_eq!(answer.len(), expected.len());
+        for (v, a) in answer.iter() {
+            if let Some(b) = expected.marginal(v) {
+                for (x, y) in a.iter().zip(b) {
+                    assert!((x - y).abs() < 1e-12, "{}", net.variable(v).id());
+                }
+            }
+        }
     }
 
     #[test]

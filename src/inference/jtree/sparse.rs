@@ -171,6 +171,7 @@ pub(super) fn compress(
         stats,
         queries: AtomicUsize::new(s.queries.load(Ordering::Relaxed)),
         prior: OnceLock::new(),
+        valued: OnceLock::new(),
         potential_entries: offset,
         compressed: OnceLock::from(None),
     })
