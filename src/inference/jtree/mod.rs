@@ -44,7 +44,9 @@
 //! are kept (on trees of up to 2^22 entries), so a query recomputes only the paths from its
 //! evidence to the root. The tree is rooted inside the smallest subtree that joins its cliques
 //! with evidence, at that subtree's largest clique, so that those paths are as short as they
-//! can be and the largest clique is swept once. Messages are rescaled to peak at 1 and the
+//! can be and the largest clique is swept once. A [base](JunctionTree::prepare_base) keeps one
+//! collect pass per joint state of its variables, with their tables in it, so a case on it
+//! recomputes only the paths from its other observations. Messages are rescaled to peak at 1 and the
 //! logarithms of the scales summed, so P(evidence) is kept in log space.
 //!
 //! ```
@@ -736,7 +738,10 @@ impl<'n> JunctionTree<'n> {
     /// base, its other observations entered as indicators, instead of on the tree without
     /// evidence. Its answers are as exact; its tree is smaller when the base's variables sit
     /// in large cliques. A batch whose cases all record, say, the age band but differ in
-    /// their findings prepares the age band's tree as a base. Returns the tree's size, and
+    /// their findings prepares the age band's tree as a base. When its variables have at most
+    /// 64 joint states, the base keeps a collect pass for each (made at its first use, with
+    /// their tables sliced at those states), so a query recomputes only the paths from its
+    /// other observations to the root. Returns the tree's size, and
     /// whether it became a base (it does not when it is no smaller than the tree without
     /// evidence, or on a large network, where every pattern gets a tree of its own).
     ///
