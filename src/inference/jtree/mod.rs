@@ -46,8 +46,8 @@
 //! with evidence, at that subtree's largest clique, so that those paths are as short as they
 //! can be and the largest clique is swept once. A [base](JunctionTree::prepare_base) keeps one
 //! collect pass per joint state of its variables, with their tables in it, so a case on it
-//! recomputes only the paths from its other observations. Messages are rescaled to peak at 1 and the
-//! logarithms of the scales summed, so P(evidence) is kept in log space.
+//! recomputes only the paths from its other observations. Messages are rescaled to peak at 1
+//! and the logarithms of the scales summed, so P(evidence) is kept in log space.
 //!
 //! ```
 //! use radix::evidence::Evidence;
