@@ -87,6 +87,18 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // Parameter uncertainty: 100 sampled models, each compiled and solved (one thread).
+    let one_thread = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap();
+    c.bench_function("clinical/uncertainty_100_samples", |b| {
+        b.iter(|| {
+            one_thread
+                .install(|| radix::analysis::uncertainty::analyse(&net, black_box(&e), 100, 7))
+                .unwrap()
+        })
+    });
     // The one-query-at-a-time engine, for comparison: one elimination per posterior.
     let ve = VariableElimination::new(&net);
     let targets: Vec<usize> = (0..net.len()).filter(|&v| !e.contains(v)).collect();
