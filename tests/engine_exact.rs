@@ -366,6 +366,106 @@ fn bases_answer_larger_patterns_exactly() {
     );
 }
 
+/// A tree recompiled for other numbers on the same graph answers as a tree compiled afresh,
+/// to the bit, whether it reuses the plan (the new tables 0 wherever the old ones are) or
+/// compiles again (a number that was 0 no longer is), and exactly.
+#[test]
+fn recompiled_trees_answer_like_fresh_ones() {
+    use radix::inference::JunctionTree;
+    let mut rng = StdRng::seed_from_u64(13579);
+    let (mut checked, mut zero_to_nonzero) = (0, 0);
+    for case in 0..60 {
+        let n = rng.gen_range(4..=8);
+        let net = common::random_network(&mut rng, n);
+        let tree = JunctionTree::compile(&net).unwrap();
+        let params = net.parameters();
+        for _ in 0..4 {
+            // One or a few numbers moved: to 0 sometimes (zeros added), else anywhere in
+            // (0, 1), which may make a 0 nonzero (the plan cannot serve then).
+            let mut other = net.clone();
+            for _ in 0..rng.gen_range(1..=3) {
+                let which = params[rng.gen_range(0..params.len())];
+                let value = if rng.gen_bool(0.2) {
+                    0.0
+                } else {
+                    rng.gen_range(0.01..0.99)
+                };
+                if net.parameter(which) == Some(0.0) && value > 0.0 {
+                    zero_to_nonzero += 1;
+                }
+                if other.set_parameter(which, value).is_err() {
+                    continue;
+                }
+            }
+            let again = tree.recompile(&other).unwrap();
+            let fresh = JunctionTree::compile(&other).unwrap();
+            let (mut ws_again, mut ws_fresh) = (again.workspace(), fresh.workspace());
+            for _ in 0..3 {
+                let evidence = common::random_evidence(&mut rng, &other);
+                let got = again.posteriors(&mut ws_again, &evidence);
+                assert_eq!(
+                    got,
+                    fresh.posteriors(&mut ws_fresh, &evidence),
+                    "case {case}: the same bits as a fresh tree"
+                );
+                match (got, common::brute_force(&other, &evidence)) {
+                    (Ok(got), (pe, Some(expected))) => {
+                        assert_exact(&other, &evidence, pe, &expected, &got, case);
+                        checked += 1;
+                    }
+                    (Err(_), (_, None)) => {}
+                    (got, (_, expected)) => panic!("case {case}: {got:?}, expected {expected:?}"),
+                }
+            }
+        }
+    }
+    assert!(checked >= 400, "only {checked} answers checked");
+    assert!(
+        zero_to_nonzero >= 5,
+        "only {zero_to_nonzero} zeros made nonzero"
+    );
+}
+
+/// On a network whose trees skip entries that are 0 (bands, compression), a recompiled tree
+/// must not keep a plan that skips an entry the new numbers make nonzero; added zeros keep it.
+#[test]
+fn recompiled_trees_follow_new_nonzeros() {
+    use radix::evidence::Evidence;
+    use radix::inference::JunctionTree;
+    use radix::network::ParamRef;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/bn/mildew.bif");
+    let net = radix::format::load(path).unwrap();
+    let tree = JunctionTree::compile(&net).unwrap();
+    // Warm the tree with a query, so its kept passes exist and must not be carried over.
+    tree.posteriors(&mut tree.workspace(), &Evidence::new())
+        .unwrap();
+    // The largest table: the zeros its bands skip.
+    let big = (0..net.len())
+        .max_by_key(|&v| net.cpd(v).factor().table().len())
+        .unwrap();
+    let params: Vec<ParamRef> = net
+        .parameters()
+        .into_iter()
+        .filter(|p| p.variable() == big)
+        .collect();
+    let zero = *params
+        .iter()
+        .find(|&&p| net.parameter(p) == Some(0.0))
+        .expect("a zero in the largest table");
+    let nonzero = *params
+        .iter()
+        .find(|&&p| net.parameter(p).is_some_and(|x| x > 0.0 && x < 1.0))
+        .expect("a number strictly between 0 and 1");
+    for (which, value) in [(zero, 0.5), (nonzero, 0.0), (nonzero, 0.25)] {
+        let other = net.with_parameter(which, value).unwrap();
+        let again = tree.recompile(&other).unwrap();
+        let fresh = JunctionTree::compile(&other).unwrap();
+        let a = again.posteriors(&mut again.workspace(), &Evidence::new());
+        let f = fresh.posteriors(&mut fresh.workspace(), &Evidence::new());
+        assert_eq!(a, f, "{which:?} = {value}");
+    }
+}
+
 /// With `reproducible` on a network whose trees compress, a prepared pattern's tree is
 /// compressed before its first query and other patterns' trees never are, so an answer still
 /// does not depend on the queries before it, and stays exact.

@@ -43,7 +43,7 @@ use statrs::distribution::{Beta, Gamma};
 
 use crate::evidence::Evidence;
 use crate::factor::VarId;
-use crate::inference::{CompileOptions, InferenceError, JunctionTree};
+use crate::inference::{InferenceError, JunctionTree};
 use crate::network::{
     Network, NetworkError, ParamRef, Parameterisation, Role, Uncertainty, rescale_row,
 };
@@ -311,13 +311,6 @@ pub fn analyse(
         .filter(|&o| !evidence.contains(o))
         .collect();
     let tree = JunctionTree::compile(net)?;
-    // Every sampled model has the model's graph: the heuristic whose order won on it wins
-    // again and gives the same tree, so it is the only one tried (triangulating with all of
-    // them took two fifths of the time).
-    let options = CompileOptions {
-        heuristics: vec![tree.stats().heuristic],
-        ..CompileOptions::default()
-    };
     let point = match origin_posteriors(&tree, evidence, &origins)? {
         Some(p) => p,
         None => {
@@ -348,7 +341,8 @@ pub fn analyse(
             .map(|&s| {
                 let mut rng = ChaCha8Rng::seed_from_u64(s);
                 let sampled = sample_network(net, &declared, &mut rng)?;
-                let tree = JunctionTree::compile_with(&sampled, &options)?;
+                // The model's graph, and its zeros: the model's tree serves again.
+                let tree = tree.recompile(&sampled)?;
                 Ok(origin_posteriors(&tree, evidence, &origins)?)
             })
             .collect::<Result<_, UncertaintyError>>()?

@@ -272,6 +272,34 @@ struct Structure {
     compressed: OnceLock<Option<Arc<Structure>>>,
 }
 
+impl Structure {
+    /// The compiled plan without what queries left in it (kept passes, counts, the compressed
+    /// copy), numbered `id`: the same tree for other numbers with the same zeros.
+    fn plan_copy(&self, id: usize) -> Structure {
+        Structure {
+            id,
+            cliques: self.cliques.clone(),
+            collect_order: self.collect_order.clone(),
+            separator_entries: self.separator_entries,
+            homes: self.homes.clone(),
+            constants: self.constants.clone(),
+            max_block: self.max_block,
+            max_ports: self.max_ports,
+            max_outer: self.max_outer,
+            stats: self.stats.clone(),
+            queries: AtomicUsize::new(0),
+            prior: OnceLock::new(),
+            valued: OnceLock::new(),
+            potential_entries: self.potential_entries,
+            // A compressed plan is not compressed again.
+            compressed: match self.compressed.get() {
+                Some(None) => OnceLock::from(None),
+                _ => OnceLock::new(),
+            },
+        }
+    }
+}
+
 /// The result of a collect pass without evidence: what the evidence-free parts of the tree
 /// contribute to every query.
 #[derive(Debug)]
@@ -591,6 +619,16 @@ impl<'n> JunctionTree<'n> {
             0,
             &ranges,
         )?);
+        Ok(JunctionTree::assemble(network, options, unobserved, ranges))
+    }
+
+    /// A tree around its compiled tree without evidence.
+    fn assemble(
+        network: &'n Network,
+        options: CompileOptions,
+        unobserved: Arc<Structure>,
+        ranges: Ranges,
+    ) -> Self {
         let stats = unobserved.stats.clone();
         let tables: Vec<&[f64]> = (0..network.len())
             .map(|v| {
@@ -632,7 +670,59 @@ impl<'n> JunctionTree<'n> {
         if let Some(pinned) = &tree.pinned {
             pinned.prior.get_or_init(|| tree.prior(pinned, None));
         }
-        Ok(tree)
+        tree
+    }
+
+    /// The tree for `network`, a network with this one's variables, states and arcs but other
+    /// numbers (a sampled model, say): it reuses this tree's triangulation and sweep plans,
+    /// which depend on the graph and on where the tables are 0, when `network`'s tables are 0
+    /// wherever this network's are (zeros may be added, not removed); otherwise it compiles
+    /// afresh with this tree's options. Either way its answers are those of
+    /// [`Self::compile_with`] on `network`; reusing skips the triangulation and the build,
+    /// most of a compile on a small network. Trees compiled for patterns are not carried over.
+    ///
+    /// ```
+    /// # use radix::{evidence::Evidence, format, inference::JunctionTree};
+    /// let net = format::load("models/hip_leg_pain.toml").unwrap();
+    /// let tree = JunctionTree::compile(&net).unwrap();
+    /// let other = net.with_parameter(net.parameters()[0], 0.3).unwrap();
+    /// let again = tree.recompile(&other).unwrap();
+    /// let mut e = Evidence::new();
+    /// e.parse_assignment(&net, "foot_drop=present").unwrap();
+    /// let fresh = JunctionTree::compile(&other).unwrap();
+    /// assert_eq!(
+    ///     again.posteriors(&mut again.workspace(), &e).unwrap(),
+    ///     fresh.posteriors(&mut fresh.workspace(), &e).unwrap(),
+    /// );
+    /// ```
+    pub fn recompile<'m>(&self, network: &'m Network) -> Result<JunctionTree<'m>, InferenceError> {
+        let unobserved = self.pinned.clone().or_else(|| {
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.trees.get(&[][..]).cloned()
+        });
+        let same_plan = |old: &Network| {
+            old.len() == network.len()
+                && (0..network.len()).all(|v| {
+                    let (a, b) = (old.cpd(v).factor(), network.cpd(v).factor());
+                    old.variable(v).cardinality() == network.variable(v).cardinality()
+                        && a.scope() == b.scope()
+                        && a.table().len() == b.table().len()
+                        && a.table()
+                            .iter()
+                            .zip(b.table())
+                            .all(|(&x, &y)| x != 0.0 || y == 0.0)
+                })
+        };
+        let Some(unobserved) = unobserved.filter(|_| same_plan(self.network)) else {
+            return JunctionTree::compile_with(network, &self.options);
+        };
+        let copy = Arc::new(unobserved.plan_copy(0));
+        Ok(JunctionTree::assemble(
+            network,
+            self.options.clone(),
+            copy,
+            Ranges::default(),
+        ))
     }
 
     /// The network.
