@@ -204,3 +204,32 @@ fn long_chain_keeps_log_evidence_exact() {
     let p = ve.posterior(&e, last).unwrap();
     assert_relative_eq!(p[0], alpha[0], max_relative = 1e-10);
 }
+
+/// A workspace moved from one network's tree to another's (and back) sizes its buffers for
+/// the tree it is given: the same answers as a fresh workspace, no panic.
+#[test]
+fn a_workspace_moves_between_trees_of_different_networks() {
+    use radix::inference::{CompileOptions, JunctionTree};
+    let small = asia();
+    let large = format::load("tests/data/bn/alarm.bif").expect("alarm loads");
+    // Answers that do not depend on the queries before them, to compare to the bit.
+    let options = CompileOptions {
+        reproducible: true,
+        ..CompileOptions::default()
+    };
+    let (ts, tl) = (
+        JunctionTree::compile_with(&small, &options).unwrap(),
+        JunctionTree::compile_with(&large, &options).unwrap(),
+    );
+    let mut e = Evidence::new();
+    e.parse_assignment(&small, "smoke=yes").unwrap();
+    let mut ws = ts.workspace();
+    let first = ts.posteriors(&mut ws, &e).unwrap();
+    let on_large = tl.posteriors(&mut ws, &Evidence::new()).unwrap();
+    assert_eq!(
+        on_large,
+        tl.posteriors(&mut tl.workspace(), &Evidence::new())
+            .unwrap()
+    );
+    assert_eq!(ts.posteriors(&mut ws, &e).unwrap(), first);
+}

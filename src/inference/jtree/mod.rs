@@ -240,7 +240,7 @@ pub struct TreeStats {
 /// The tree compiled for one pattern of hard evidence.
 #[derive(Debug)]
 struct Structure {
-    /// A number unique among the structures of one tree, so a workspace knows whose
+    /// A number unique in the process (see [`new_structure_id`]), so a workspace knows whose
     /// buffers it holds.
     id: usize,
     cliques: Vec<Clique>,
@@ -298,6 +298,15 @@ impl Structure {
             },
         }
     }
+}
+
+/// A number for a newly compiled tree, unique in the process: a [`Workspace`] holds the
+/// buffers of one tree at a time and knows them by it, whichever [`JunctionTree`] the tree
+/// belongs to (with numbers per `JunctionTree`, a workspace moved to another network's tree
+/// could take that tree for the one it had sized its buffers for).
+fn new_structure_id() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// The result of a collect pass without evidence: what the evidence-free parts of the tree
@@ -409,7 +418,6 @@ struct PatternCache {
     order: Vec<Vec<VarId>>,
     /// Entries the cached trees hold or may hold (their kept collect passes).
     entries: usize,
-    next_id: usize,
     /// How often each pattern without a tree of its own has been queried.
     seen: HashMap<Vec<VarId>, usize>,
     /// Trees compiled by [`JunctionTree::prepare`], never forgotten but by
@@ -616,7 +624,7 @@ impl<'n> JunctionTree<'n> {
             &vec![false; network.len()],
             &options,
             &[],
-            0,
+            new_structure_id(),
             &ranges,
         )?);
         Ok(JunctionTree::assemble(network, options, unobserved, ranges))
@@ -648,10 +656,7 @@ impl<'n> JunctionTree<'n> {
             offset += network.variable(v).cardinality();
         }
         var_offsets.push(offset);
-        let mut cache = PatternCache {
-            next_id: 1,
-            ..PatternCache::default()
-        };
+        let mut cache = PatternCache::default();
         let pinned = (stats.total_entries <= SMALL_TREE_ENTRIES).then(|| Arc::clone(&unobserved));
         cache.insert(Vec::new(), Arc::clone(&unobserved));
         let tree = JunctionTree {
@@ -716,7 +721,7 @@ impl<'n> JunctionTree<'n> {
         let Some(unobserved) = unobserved.filter(|_| same_plan(self.network)) else {
             return JunctionTree::compile_with(network, &self.options);
         };
-        let copy = Arc::new(unobserved.plan_copy(0));
+        let copy = Arc::new(unobserved.plan_copy(new_structure_id()));
         Ok(JunctionTree::assemble(
             network,
             self.options.clone(),
@@ -808,12 +813,11 @@ impl<'n> JunctionTree<'n> {
     pub fn prepare(&self, evidence: &Evidence) -> Result<TreeStats, InferenceError> {
         let pattern = self.pattern(evidence);
         let id = {
-            let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+            let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(s) = cache.prepared.get(&pattern) {
                 return Ok(s.stats.clone());
             }
-            cache.next_id += 1;
-            cache.next_id
+            new_structure_id()
         };
         let structure = Arc::new(self.build_pattern(&pattern, id)?);
         let stats = structure.stats.clone();
@@ -931,12 +935,7 @@ impl<'n> JunctionTree<'n> {
             return Ok(s);
         }
         let compressed = s.compressed.get_or_init(|| {
-            let id = {
-                let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-                cache.next_id += 1;
-                cache.next_id
-            };
-            sparse::compress(self.network, &self.tables, &s, id).map(Arc::new)
+            sparse::compress(self.network, &self.tables, &s, new_structure_id()).map(Arc::new)
         });
         let Some(compressed) = compressed else {
             return Ok(s);
@@ -989,8 +988,7 @@ impl<'n> JunctionTree<'n> {
                 }
                 cache.seen.remove(pattern);
             }
-            cache.next_id += 1;
-            cache.next_id
+            new_structure_id()
         };
         // Compile outside the lock: other threads keep querying.
         let structure = Arc::new(self.build_pattern(pattern, id)?);
