@@ -294,6 +294,20 @@ mod uncertainty_tests {
         assert!(json["origins"][0]["p05"].is_number());
     }
 
+    /// Evidence impossible at the model's own numbers is exact inference's error, naming the
+    /// conflicting findings, not a sampling summary.
+    #[test]
+    fn impossible_evidence_names_the_conflict() {
+        let net = radix::format::load("tests/data/asia.toml").unwrap();
+        let e = case(&net, &["tub=yes", "either=no"]);
+        match uncertainty::analyse(&net, &e, 5, 1) {
+            Err(uncertainty::UncertaintyError::Inference(InferenceError::ImpossibleEvidence {
+                ..
+            })) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn no_declarations_collapse_to_the_point() {
         let net = undeclared_model();

@@ -390,11 +390,9 @@ fn recompiled_trees_answer_like_fresh_ones() {
                 } else {
                     rng.gen_range(0.01..0.99)
                 };
-                if net.parameter(which) == Some(0.0) && value > 0.0 {
+                let was_zero = other.parameter(which) == Some(0.0);
+                if other.set_parameter(which, value).is_ok() && was_zero && value > 0.0 {
                     zero_to_nonzero += 1;
-                }
-                if other.set_parameter(which, value).is_err() {
-                    continue;
                 }
             }
             let again = tree.recompile(&other).unwrap();

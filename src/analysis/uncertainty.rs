@@ -255,28 +255,22 @@ impl UncertaintyReport {
     }
 }
 
-/// The posterior of each origin's positive state, or `None` for impossible evidence.
+/// The posterior of each origin's positive state.
 fn origin_posteriors(
     tree: &JunctionTree,
     evidence: &Evidence,
     origins: &[VarId],
-) -> Result<Option<Vec<f64>>, InferenceError> {
+) -> Result<Vec<f64>, InferenceError> {
     let net = tree.network();
-    let mut ws = tree.workspace();
-    match tree.posteriors_of(&mut ws, evidence, origins) {
-        Ok(p) => Ok(Some(
-            origins
-                .iter()
-                .map(|&o| {
-                    p.marginal(o)
-                        .map(|m| m[net.variable(o).positive_state()])
-                        .unwrap_or(0.0)
-                })
-                .collect(),
-        )),
-        Err(InferenceError::ImpossibleEvidence { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
+    let p = tree.posteriors_of(&mut tree.workspace(), evidence, origins)?;
+    Ok(origins
+        .iter()
+        .map(|&o| {
+            p.marginal(o)
+                .map(|m| m[net.variable(o).positive_state()])
+                .unwrap_or(0.0)
+        })
+        .collect())
 }
 
 /// The q-quantile of sorted values (linear interpolation between order statistics).
@@ -311,17 +305,8 @@ pub fn analyse(
         .filter(|&o| !evidence.contains(o))
         .collect();
     let tree = JunctionTree::compile(net)?;
-    let point = match origin_posteriors(&tree, evidence, &origins)? {
-        Some(p) => p,
-        None => {
-            // Let exact inference name the conflict.
-            let mut ws = tree.workspace();
-            tree.posteriors_of(&mut ws, evidence, &origins)?;
-            return Err(UncertaintyError::NoSamples(
-                "the evidence is impossible".into(),
-            ));
-        }
-    };
+    // Impossible evidence at the model's own numbers: the error names the conflict.
+    let point = origin_posteriors(&tree, evidence, &origins)?;
     let declared = declared(net);
     let total: usize = (0..net.len()).map(|v| net.cpd(v).parameter_count()).sum();
     let covered: usize = declared
@@ -343,7 +328,12 @@ pub fn analyse(
                 let sampled = sample_network(net, &declared, &mut rng)?;
                 // The model's graph, and its zeros: the model's tree serves again.
                 let tree = tree.recompile(&sampled)?;
-                Ok(origin_posteriors(&tree, evidence, &origins)?)
+                // A sampled model that makes the evidence impossible is left out.
+                match origin_posteriors(&tree, evidence, &origins) {
+                    Ok(p) => Ok(Some(p)),
+                    Err(InferenceError::ImpossibleEvidence { .. }) => Ok(None),
+                    Err(e) => Err(e.into()),
+                }
             })
             .collect::<Result<_, UncertaintyError>>()?
     };

@@ -319,12 +319,19 @@ struct Prior {
     up_inv: Vec<f64>,
     /// ln of the true scale of each clique's upward message.
     up_ln: Vec<f64>,
-    /// Whether the pass holds the tables with observed variables, sliced at one joint state
-    /// of the pattern (a [`ValuedPriors`] entry), rather than leaving them out.
-    valued: bool,
-    /// For a valued pass: each root and the ln of its potential's total (the ln P of the
-    /// pattern's states in its part of the tree), for queries that do not recompute it.
+    /// For a valued pass (see [`Self::valued`]): each root and the ln of its potential's total
+    /// (the ln P of the pattern's states in its part of the tree), for queries that do not
+    /// recompute it. Empty for the evidence-free pass.
     root_ln: Vec<(usize, f64)>,
+}
+
+impl Prior {
+    /// Whether the pass holds the tables with observed variables, sliced at one joint state
+    /// of the pattern (a [`ValuedPriors`] entry), rather than leaving them out: such a pass
+    /// has the totals of its roots.
+    fn valued(&self) -> bool {
+        !self.root_ln.is_empty()
+    }
 }
 
 /// A base's collect passes, one per joint state of its pattern's variables: a case on the
@@ -1125,7 +1132,6 @@ impl<'n> JunctionTree<'n> {
             up: ws.up,
             up_inv: ws.up_inv,
             up_ln: ws.up_ln,
-            valued: pattern_states.is_some(),
             root_ln,
         }
     }
@@ -1236,7 +1242,7 @@ impl<'n> JunctionTree<'n> {
             ws.has_likelihood[v] = true;
             mark(s, ws, home.clique);
         }
-        if prior.is_some_and(|p| !p.valued) {
+        if prior.is_some_and(|p| !p.valued()) {
             for (c, clique) in s.cliques.iter().enumerate() {
                 if clique.dynamic {
                     mark(s, ws, c);
@@ -1377,7 +1383,7 @@ impl<'n> JunctionTree<'n> {
             let changed = clique
                 .tables
                 .iter()
-                .filter(|t| !p.valued && !t.observed.is_empty())
+                .filter(|t| !p.valued() && !t.observed.is_empty())
                 .count()
                 + clique
                     .children
@@ -1412,7 +1418,7 @@ impl<'n> JunctionTree<'n> {
                     // in.
                     let mut first = true;
                     for t in &clique.tables {
-                        if !prior.valued && !t.observed.is_empty() {
+                        if !prior.valued() && !t.observed.is_empty() {
                             at.fold_in(out, Some(kept), &mut first, self.tables[t.child], t.port);
                         }
                     }
@@ -3267,10 +3273,9 @@ mod tests {
         assert!((answer.ln_p_evidence - expected.ln_p_evidence).abs() < 1e-12);
         assert_eq!(answer.len(), expected.len());
         for (v, a) in answer.iter() {
-            if let Some(b) = expected.marginal(v) {
-                for (x, y) in a.iter().zip(b) {
-                    assert!((x - y).abs() < 1e-12, "{}", net.variable(v).id());
-                }
+            let b = expected.marginal(v).expect("the same variables");
+            for (x, y) in a.iter().zip(b) {
+                assert!((x - y).abs() < 1e-12, "{}", net.variable(v).id());
             }
         }
     }
