@@ -299,8 +299,8 @@ enum FastObservation<'a> {
 impl FastCase<'_> {
     /// The evidence, or `None` for anything the slow path must read (or reject).
     fn evidence(&self, net: &Network) -> Option<Evidence> {
-        let mut e = Evidence::new();
         let entries = &self.evidence.0;
+        let mut e = Evidence::with_capacity(entries.len());
         for (i, (name, obs)) in entries.iter().enumerate() {
             // A repeated name: JSON objects keep the last value; leave that to the slow path.
             if entries[..i].iter().any(|(n, _)| n == name) {

@@ -11,7 +11,7 @@ pub use json::{DiagnosisWriter, evidence_from_json, evidence_json, triage_json};
 
 use serde_json::Value;
 
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Observation};
 use crate::factor::VarId;
 use crate::inference::{CompileOptions, InferenceError, JunctionTree, Posteriors, Workspace};
 use crate::network::{Network, Role};
@@ -73,6 +73,9 @@ pub struct Diagnoser<'n> {
     tree: JunctionTree<'n>,
     /// The prior marginal of every variable (for the conflict measure).
     priors: Vec<Vec<f64>>,
+    /// Their logarithms: a hard finding's term of the conflict measure, read, not computed,
+    /// for every case.
+    ln_priors: Vec<Vec<f64>>,
 }
 
 impl<'n> Diagnoser<'n> {
@@ -84,8 +87,16 @@ impl<'n> Diagnoser<'n> {
     fn from_tree(tree: JunctionTree<'n>) -> Result<Self, InferenceError> {
         let mut ws = tree.workspace();
         let prior = tree.posteriors(&mut ws, &Evidence::new())?;
-        let priors = prior.iter().map(|(_, p)| p.to_vec()).collect();
-        Ok(Diagnoser { tree, priors })
+        let priors: Vec<Vec<f64>> = prior.iter().map(|(_, p)| p.to_vec()).collect();
+        let ln_priors = priors
+            .iter()
+            .map(|p| p.iter().map(|x| x.ln()).collect())
+            .collect();
+        Ok(Diagnoser {
+            tree,
+            priors,
+            ln_priors,
+        })
     }
 
     /// The origins without evidence of their own.
@@ -108,10 +119,16 @@ impl<'n> Diagnoser<'n> {
             return 0.0;
         }
         let mut ln_independent = 0.0;
-        for (v, _) in evidence.iter() {
-            let prior = &self.priors[v];
-            let w = evidence.weights(v, prior.len()).expect("observed");
-            ln_independent += prior.iter().zip(&w).map(|(p, x)| p * x).sum::<f64>().ln();
+        for (v, observation) in evidence.iter() {
+            ln_independent += match observation {
+                // The weighted sum below is exactly the state's prior.
+                Observation::Is(s) => self.ln_priors[v][*s],
+                _ => {
+                    let prior = &self.priors[v];
+                    let w = evidence.weights(v, prior.len()).expect("observed");
+                    prior.iter().zip(&w).map(|(p, x)| p * x).sum::<f64>().ln()
+                }
+            };
         }
         (ln_independent - ln_p_evidence) / std::f64::consts::LN_10
     }
