@@ -449,3 +449,54 @@ pub(super) fn sum(run: &[f64]) -> f64 {
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every port shape the sweeps use, with run lengths on both sides of the unrolled ones
+    /// (1 to 12, 20 and 67 entries): each kernel against its definition entry by entry,
+    /// through `Port::offset`. Integer values make every sum exact in any order.
+    #[test]
+    fn kernels_match_their_definitions_on_every_port_shape() {
+        let mut ports = vec![(Port::Const, 24), (Port::Contig, 24)];
+        for run in (1..=12).chain([20, 67]) {
+            let runs = 7;
+            for step in [0, 1, 3] {
+                // Runs that repeat (as a marginal's do), then go elsewhere.
+                let starts: Vec<u32> = (0..runs).map(|r| ((r / 2) * 5) as u32).collect();
+                ports.push((Port::Runs { run, step, starts }, run * runs));
+            }
+            ports.push((Port::Strided { step: 2 }, run));
+        }
+        for (port, len) in &ports {
+            let base = 3;
+            let reach = (0..*len).map(|x| base + port.offset(x) + 1).max().unwrap();
+            let array: Vec<f64> = (0..reach).map(|i| (1 + (i * 7) % 5) as f64).collect();
+            let values: Vec<f64> = (0..*len).map(|i| (1 + (i * 3) % 4) as f64).collect();
+            let at = |x: usize| base + port.offset(x);
+
+            let mut got = vec![0.0; *len];
+            load(&mut got, &array, base, port);
+            let want: Vec<f64> = (0..*len).map(|x| array[at(x)]).collect();
+            assert_eq!(got, want, "load through {port:?}");
+
+            let mut got = values.clone();
+            multiply(&mut got, &array, base, port);
+            let want: Vec<f64> = (0..*len).map(|x| values[x] * array[at(x)]).collect();
+            assert_eq!(got, want, "multiply through {port:?}");
+
+            let mut got = vec![0.0; *len];
+            times(&mut got, &values, &array, base, port);
+            assert_eq!(got, want, "times through {port:?}");
+
+            let mut got = array.clone();
+            scatter_add(&mut got, &values, base, port);
+            let mut want = array.clone();
+            for (x, v) in values.iter().enumerate() {
+                want[at(x)] += v;
+            }
+            assert_eq!(got, want, "scatter_add through {port:?}");
+        }
+    }
+}
