@@ -5,10 +5,11 @@
 //!
 //! They are `#[inline(always)]`: the propagation is compiled twice, portable and for AVX2
 //! (`JunctionTree::propagate_avx2`), and each copy must get its own build of every kernel.
-//! For the same reason they index their slices rather than zip iterators: inside the AVX2
-//! copy, LLVM leaves the standard library's `Zip` methods out of line, compiled without AVX2
-//! and called once per run (on barley a sixth of the time went there). Hence the indexed
-//! loops, which clippy would otherwise turn back into iterators.
+//! For the same reason they never zip iterators (they index slices, or step a run iterator
+//! and the starts by hand): inside the AVX2 copy, LLVM leaves the standard library's `Zip`
+//! methods out of line, compiled without AVX2 and called once per run (on barley a sixth of the
+//! time went there). Hence the indexed loops, which clippy would otherwise turn back into
+//! iterators.
 #![allow(clippy::needless_range_loop)]
 
 use super::Port;
@@ -169,14 +170,6 @@ fn run_at<const R: usize>(s: &[f64], i: usize) -> &[f64; R] {
         .expect("a run of R entries")
 }
 
-/// [`run_at`], mutable.
-#[inline(always)]
-fn run_at_mut<const R: usize>(s: &mut [f64], i: usize) -> &mut [f64; R] {
-    (&mut s[i * R..(i + 1) * R])
-        .try_into()
-        .expect("a run of R entries")
-}
-
 /// `out[i] *= x`.
 #[inline(always)]
 fn scale(out: &mut [f64], x: f64) {
@@ -215,10 +208,11 @@ fn scaled(out: &mut [f64], xs: &[f64], x: f64) {
 /// [`multiply`] through runs of `R` consecutive entries.
 #[inline(always)]
 fn multiply_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
-    for i in 0..runs_in(out, R, starts) {
-        let k = starts[i] as usize;
+    let mut starts = starts.iter();
+    for o in out.chunks_exact_mut(R) {
+        let Some(&k) = starts.next() else { break };
+        let k = k as usize;
         let x: &[f64; R] = array[k..k + R].try_into().expect("a run of R entries");
-        let o = run_at_mut::<R>(out, i);
         for r in 0..R {
             o[r] *= x[r];
         }
@@ -235,9 +229,10 @@ fn strided_runs<const R: usize>(
     step: usize,
     f: impl Fn(&mut f64, f64),
 ) {
-    for i in 0..runs_in(out, R, starts) {
-        let k = starts[i] as usize;
-        let o = run_at_mut::<R>(out, i);
+    let mut starts = starts.iter();
+    for o in out.chunks_exact_mut(R) {
+        let Some(&k) = starts.next() else { break };
+        let k = k as usize;
         for r in 0..R {
             f(&mut o[r], array[k + r * step]);
         }
@@ -278,9 +273,10 @@ fn strided_add_runs<const R: usize>(
     starts: &[u32],
     step: usize,
 ) {
-    for i in 0..runs_in(values, R, starts) {
-        let k = starts[i] as usize;
-        let v = run_at::<R>(values, i);
+    let mut starts = starts.iter();
+    for v in values.chunks_exact(R) {
+        let Some(&k) = starts.next() else { break };
+        let k = k as usize;
         for r in 0..R {
             array[k + r * step] += v[r];
         }
@@ -331,10 +327,13 @@ pub(super) fn times(out: &mut [f64], values: &[f64], array: &[f64], base: usize,
 /// [`times`] by one entry per run of `R` consecutive entries.
 #[inline(always)]
 fn broadcast_times<const R: usize>(out: &mut [f64], values: &[f64], array: &[f64], starts: &[u32]) {
-    for i in 0..runs_in(out, R, starts) {
-        let x = array[starts[i] as usize];
-        let v = run_at::<R>(values, i);
-        let o = run_at_mut::<R>(out, i);
+    let mut starts = starts.iter();
+    let mut values = values.chunks_exact(R);
+    for o in out.chunks_exact_mut(R) {
+        let (Some(&k), Some(v)) = (starts.next(), values.next()) else {
+            break;
+        };
+        let x = array[k as usize];
         for r in 0..R {
             o[r] = v[r] * x;
         }
@@ -344,9 +343,10 @@ fn broadcast_times<const R: usize>(out: &mut [f64], values: &[f64], array: &[f64
 /// [`multiply`] by one entry per run of `R` consecutive entries.
 #[inline(always)]
 fn broadcast_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
-    for i in 0..runs_in(out, R, starts) {
-        let x = array[starts[i] as usize];
-        let o = run_at_mut::<R>(out, i);
+    let mut starts = starts.iter();
+    for o in out.chunks_exact_mut(R) {
+        let Some(&k) = starts.next() else { break };
+        let x = array[k as usize];
         for r in 0..R {
             o[r] *= x;
         }
@@ -356,22 +356,25 @@ fn broadcast_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]
 /// [`scatter_add`] of each run of `R` consecutive entries into one entry.
 #[inline(always)]
 fn fold_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &[u32]) {
-    for i in 0..runs_in(values, R, starts) {
-        let v = run_at::<R>(values, i);
+    let mut starts = starts.iter();
+    for v in values.chunks_exact(R) {
+        let Some(&k) = starts.next() else { break };
         let mut total = 0.0;
         for r in 0..R {
             total += v[r];
         }
-        array[starts[i] as usize] += total;
+        array[k as usize] += total;
     }
 }
 
 /// [`load`] through runs of `R` consecutive entries.
 #[inline(always)]
 fn load_runs<const R: usize>(out: &mut [f64], array: &[f64], starts: &[u32]) {
-    for i in 0..runs_in(out, R, starts) {
-        let k = starts[i] as usize;
-        *run_at_mut::<R>(out, i) = array[k..k + R].try_into().expect("a run of R entries");
+    let mut starts = starts.iter();
+    for o in out.chunks_exact_mut(R) {
+        let Some(&k) = starts.next() else { break };
+        let k = k as usize;
+        o.copy_from_slice(&array[k..k + R]);
     }
 }
 
@@ -407,18 +410,15 @@ fn scatter_add_runs<const R: usize>(array: &mut [f64], values: &[f64], starts: &
 #[inline(always)]
 fn run_sums<const R: usize>(values: &[f64]) -> [f64; R] {
     let mut acc = [[0.0f64; R]; 4];
-    let quads = values.len() / (4 * R);
-    for q in 0..quads {
-        let q = &values[q * 4 * R..(q + 1) * 4 * R];
+    let mut quads = values.chunks_exact(4 * R);
+    for q in &mut quads {
         for (l, acc) in acc.iter_mut().enumerate() {
             for r in 0..R {
                 acc[r] += q[l * R + r];
             }
         }
     }
-    let rest = &values[quads * 4 * R..];
-    for l in 0..rest.len() / R {
-        let v = run_at::<R>(rest, l);
+    for (l, v) in quads.remainder().chunks_exact(R).enumerate() {
         for r in 0..R {
             acc[l][r] += v[r];
         }
@@ -435,16 +435,15 @@ fn run_sums<const R: usize>(values: &[f64]) -> [f64; R] {
 #[inline(always)]
 pub(super) fn sum(run: &[f64]) -> f64 {
     let mut acc = [0.0f64; 4];
-    let quads = run.len() / 4;
-    for q in 0..quads {
-        let c = &run[q * 4..q * 4 + 4];
+    let mut quads = run.chunks_exact(4);
+    for c in &mut quads {
         acc[0] += c[0];
         acc[1] += c[1];
         acc[2] += c[2];
         acc[3] += c[3];
     }
     let mut tail = 0.0;
-    for &x in &run[quads * 4..] {
+    for &x in quads.remainder() {
         tail += x;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
