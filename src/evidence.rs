@@ -76,9 +76,9 @@ pub enum EvidenceError {
 /// A set of observations, at most one per variable, checked against a network.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Evidence {
-    /// Sorted by variable, one per variable: a case observes a handful of variables, and a
-    /// short sorted vector is one small allocation (a batch holds every case's evidence) and
-    /// searched as fast as a map.
+    /// Sorted by variable, one per variable, found by binary search: a case observes a
+    /// handful of variables, and a short vector is one small allocation (a batch holds every
+    /// case's evidence) where a map allocates a node.
     items: Vec<(VarId, Observation)>,
 }
 
