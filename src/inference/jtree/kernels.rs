@@ -7,7 +7,7 @@
 //! (`JunctionTree::propagate_avx2`), and each copy must get its own build of every kernel.
 //! For the same reason they never zip iterators (they index slices, or step a run iterator
 //! and the starts by hand): inside the AVX2 copy, LLVM leaves the standard library's `Zip`
-//! methods out of line, compiled without AVX2 and called once per run (on barley a sixth of the
+//! methods out of line, compiled without AVX2 and called once per run (on barley about 15 % of the
 //! time went there). Hence the indexed loops, which clippy would otherwise turn back into
 //! iterators.
 #![allow(clippy::needless_range_loop)]
