@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use radix::diagnosis::{self, Diagnoser, DiagnosisWriter, LineBuffer};
+use radix::diagnosis::{self, Diagnoser, DiagnosisWriter};
 use radix::evidence::{Evidence, Observation};
 use radix::inference::{CompileOptions, DEFAULT_MAX_TABLE_ENTRIES};
 use radix::network::Network;
@@ -125,9 +125,9 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
     // kernel copying ~2.5 MB into the file) while the next one is scored. Written blocks' text
     // buffers come back for reuse: fresh ones of this size would be mapped and unmapped by the
     // allocator each time, and every page faulted in again.
-    type Scored = (usize, Vec<(LineBuffer, Vec<(usize, String)>)>);
+    type Scored = (usize, Vec<(String, Vec<(usize, String)>)>);
     let (to_writer, scored) = std::sync::mpsc::sync_channel::<Scored>(1);
-    let (give_back, spare) = std::sync::mpsc::channel::<LineBuffer>();
+    let (give_back, spare) = std::sync::mpsc::channel::<String>();
     let failed = std::thread::scope(|scope| {
         let progress = &progress;
         let cases_name = &cases_name;
@@ -153,14 +153,14 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
         });
         for chunk in cases.chunks(CHUNK) {
             let blocks = chunk.len().div_ceil(BLOCK);
-            let texts: Vec<LineBuffer> = (0..blocks)
+            let texts: Vec<String> = (0..blocks)
                 .map(|_| {
                     spare
                         .try_recv()
-                        .unwrap_or_else(|_| LineBuffer::with_capacity(BLOCK * 6144))
+                        .unwrap_or_else(|_| String::with_capacity(BLOCK * 6144))
                 })
                 .collect();
-            let results: Vec<(LineBuffer, Vec<(usize, String)>)> = pool.install(|| {
+            let results: Vec<(String, Vec<(usize, String)>)> = pool.install(|| {
                 chunk
                     .par_chunks(BLOCK)
                     .zip(texts)
@@ -174,7 +174,7 @@ pub fn run(args: &BatchArgs) -> Result<i32, String> {
                                 if let Some(e) = score(&diagnoser, &writer, ws, case, &mut text) {
                                     errors.push((case.number, e));
                                 }
-                                text.push_str("\n");
+                                text.push('\n');
                             }
                             (text, errors)
                         },
@@ -206,7 +206,7 @@ fn score(
     writer: &DiagnosisWriter<'_>,
     ws: &mut radix::inference::Workspace,
     case: &Case,
-    out: &mut LineBuffer,
+    out: &mut String,
 ) -> Option<String> {
     let net = writer.network();
     let id = &case.id;
@@ -224,7 +224,7 @@ fn score(
     };
     match diagnosis {
         Ok(d) => {
-            writer.write_line(&d, evidence, Some(id), out);
+            writer.write(&d, evidence, Some(id), out);
             None
         }
         Err(failure) => {

@@ -7,7 +7,7 @@
 
 mod json;
 
-pub use json::{DiagnosisWriter, LineBuffer, evidence_from_json, evidence_json, triage_json};
+pub use json::{DiagnosisWriter, evidence_from_json, evidence_json, triage_json};
 
 use serde_json::Value;
 
