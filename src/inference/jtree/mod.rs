@@ -488,8 +488,10 @@ const PRIOR_MAX_ENTRIES: usize = 1 << 22;
 const LARGE_TREE_ENTRIES: f64 = (1u64 << 21) as f64;
 
 /// The inner block of a sweep: the smallest suffix of a clique's variables with at least this
-/// many entries (the odometer over the outer variables then costs little per entry).
-const MIN_BLOCK: usize = 256;
+/// many entries (the odometer over the outer variables then costs little per entry). 1,024
+/// rather than 256: on barley 1–3 % fewer instructions a query and about 4 % less time; on
+/// water 3 % fewer instructions, elsewhere within 1 %.
+const MIN_BLOCK: usize = 1024;
 
 /// The mutable buffers of one query at a time. Reuse one across queries: nothing is allocated
 /// once its buffers have grown to the tree's size.
