@@ -8,8 +8,8 @@
 # (CPU time, writing the JSON lines to a file included), the same with --origins-only (lines
 # without every variable's posterior), and `radix bench` on the cohort's first QUERY_CASES
 # cases (the median time of one query, all posteriors and P(evidence), with the pattern's tree
-# compiled; the cases are drawn alike, so a thousand give the cohort's median, and the query
-# is timed within a second of the batch: this machine changes speed within seconds). Prints
+# compiled; the cases are drawn alike, so a thousand give about the cohort's median, and the
+# query is timed within a second of the batch: this machine changes speed within seconds). Prints
 # each run's per-case figures and ratio, the medians, and the best of the runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
